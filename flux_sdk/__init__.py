@@ -1,0 +1,79 @@
+"""flux-sdk: a typed client for FLUX image generation on Hugging Face Spaces.
+
+Example:
+    >>> from flux_sdk import FluxClient
+    >>> with FluxClient() as client:  # doctest: +SKIP
+    ...     image = client.generate("a red fox in fresh snow", width=768, height=512)
+    ...     client.save(image, "fox.webp")
+"""
+
+from ._client import AsyncEventStream, AsyncFluxClient
+from ._config import DEFAULT_SPACE, ProtocolName, Timeout, TimeoutTypes
+from ._errors import (
+    DownloadError,
+    EndpointNotFoundError,
+    FluxConnectionError,
+    FluxError,
+    FluxTimeoutError,
+    GPUUnavailableError,
+    InputRejectedError,
+    InvalidRequestError,
+    JobCancelledError,
+    JobFailedError,
+    ProtocolError,
+    QueueFullError,
+    QuotaExceededError,
+    RateLimitError,
+    ResponseError,
+    TimeoutPhase,
+)
+from ._models import (
+    Completed,
+    Event,
+    GenerateParams,
+    GenerateRequest,
+    Generation,
+    Log,
+    Progress,
+    Queued,
+    Started,
+)
+from ._sync import EventStream, FluxClient
+from ._version import __version__
+
+__all__ = [
+    "DEFAULT_SPACE",
+    "AsyncEventStream",
+    "AsyncFluxClient",
+    "Completed",
+    "DownloadError",
+    "EndpointNotFoundError",
+    "Event",
+    "EventStream",
+    "FluxClient",
+    "FluxConnectionError",
+    "FluxError",
+    "FluxTimeoutError",
+    "GPUUnavailableError",
+    "GenerateParams",
+    "GenerateRequest",
+    "Generation",
+    "InputRejectedError",
+    "InvalidRequestError",
+    "JobCancelledError",
+    "JobFailedError",
+    "Log",
+    "Progress",
+    "ProtocolError",
+    "ProtocolName",
+    "Queued",
+    "QueueFullError",
+    "QuotaExceededError",
+    "RateLimitError",
+    "ResponseError",
+    "Started",
+    "Timeout",
+    "TimeoutPhase",
+    "TimeoutTypes",
+    "__version__",
+]

@@ -1,0 +1,224 @@
+"""`AsyncFluxClient`: the asyncio and trio facade over the transport."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncGenerator, Mapping
+from pathlib import Path
+from types import TracebackType
+
+import httpx
+from typing_extensions import Self, Unpack
+
+from ._auth import resolve_token
+from ._config import (
+    DEFAULT_MAX_DOWNLOAD_BYTES,
+    DEFAULT_SPACE,
+    DEFAULT_TIMEOUT,
+    ProtocolName,
+    Timeout,
+    TimeoutTypes,
+)
+from ._errors import ProtocolError
+from ._models import Completed, Event, GenerateParams, GenerateRequest, Generation
+from ._transport import Transport
+
+__all__ = ["AsyncEventStream", "AsyncFluxClient"]
+
+_PROTOCOLS = ("auto", "queue", "call")
+
+
+def build_request(prompt: str | GenerateRequest, params: GenerateParams) -> GenerateRequest:
+    """The request for ``prompt`` and keyword parameters, validated before any I/O."""
+    if isinstance(prompt, GenerateRequest):
+        if params:
+            return GenerateRequest(**{**prompt.model_dump(), **params})
+        return prompt
+    return GenerateRequest(prompt=prompt, **params)
+
+
+def check_protocol(protocol: ProtocolName) -> ProtocolName:
+    """``protocol`` itself, or a ValueError naming the choices."""
+    if protocol not in _PROTOCOLS:
+        raise ValueError(f"protocol must be one of {', '.join(_PROTOCOLS)}; got {protocol!r}")
+    return protocol
+
+
+class AsyncEventStream:
+    """The events of one job, for ``async with`` and ``async for``.
+
+    Leaving the ``async with`` block early cancels the job on the Space and releases the
+    connection. The last event of a successful job is `Completed`; a failure raises.
+    """
+
+    def __init__(self, events: AsyncGenerator[Event, None]) -> None:
+        self._events = events
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    def __aiter__(self) -> Self:
+        return self
+
+    async def __anext__(self) -> Event:
+        return await self._events.__anext__()
+
+    async def close(self) -> None:
+        """Stop following the job; cancels it on the Space if it has not finished."""
+        await self._events.aclose()
+
+
+class AsyncFluxClient:
+    """An asyncio and trio client for a FLUX Space (or any Gradio server with its app).
+
+    Safe to share between concurrent tasks. Use it as an async context manager, or call
+    `close()`.
+
+    Args:
+        base_url: The Space's URL. Defaults to the public FLUX.1-schnell Space.
+        token: A Hugging Face token; defaults to ``HF_TOKEN``. Sent only to ``base_url``'s
+            origin, never logged or shown.
+        protocol: ``"auto"`` (default), ``"queue"`` or ``"call"``; see `ProtocolName`.
+        timeout: A `Timeout`, or seconds for a whole job.
+        proxy: A proxy URL for all requests (else the usual proxy environment variables).
+        headers: Extra headers sent with every request.
+        max_download_bytes: The largest image `download` and `save` accept.
+        http_transport: An httpx transport to use instead of the network (tests, mocks).
+
+    Example:
+        >>> async with AsyncFluxClient() as client:  # doctest: +SKIP
+        ...     image = await client.generate("a red fox in fresh snow")
+    """
+
+    def __init__(
+        self,
+        base_url: str = DEFAULT_SPACE,
+        *,
+        token: str | None = None,
+        protocol: ProtocolName = "auto",
+        timeout: TimeoutTypes = DEFAULT_TIMEOUT,
+        proxy: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES,
+        http_transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._protocol = check_protocol(protocol)
+        self._timeout = Timeout.coerce(timeout)
+        self._max_download_bytes = max_download_bytes
+        self._transport = Transport(
+            base_url,
+            token=resolve_token(token),
+            timeout=self._timeout,
+            headers=headers,
+            proxy=proxy,
+            http_transport=http_transport,
+            max_download_bytes=max_download_bytes,
+        )
+
+    @property
+    def base_url(self) -> str:
+        """The Space this client talks to."""
+        return self._transport.base_url
+
+    def __repr__(self) -> str:
+        return f"AsyncFluxClient(base_url={self.base_url!r}, protocol={self._protocol!r})"
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Close the connection pool. Jobs still running are abandoned."""
+        await self._transport.aclose()
+
+    async def generate(
+        self,
+        prompt: str | GenerateRequest,
+        *,
+        protocol: ProtocolName | None = None,
+        timeout: TimeoutTypes | None = None,
+        **params: Unpack[GenerateParams],
+    ) -> Generation:
+        """Generate one image and return where it is.
+
+        Args:
+            prompt: The text prompt, or a ready `GenerateRequest`.
+            protocol: Overrides the client's protocol for this call.
+            timeout: Overrides the client's timeout for this call.
+            **params: ``seed``, ``randomize_seed``, ``width``, ``height``,
+                ``num_inference_steps`` (see `GenerateRequest` for limits and defaults).
+
+        Returns:
+            The `Generation`: its ``url``, ``seed`` and request.
+
+        Raises:
+            InvalidRequestError: A parameter is out of range (nothing is sent).
+            ResponseError: The Space refused or failed the job (see its subclasses).
+            FluxTimeoutError: A time limit ran out; the job is cancelled on the Space.
+            FluxConnectionError: The Space could not be reached.
+        """
+        async with self.stream(prompt, protocol=protocol, timeout=timeout, **params) as events:
+            async for event in events:
+                if isinstance(event, Completed):
+                    return event.generation
+        raise ProtocolError("the stream ended without a result")
+
+    def stream(
+        self,
+        prompt: str | GenerateRequest,
+        *,
+        protocol: ProtocolName | None = None,
+        timeout: TimeoutTypes | None = None,
+        **params: Unpack[GenerateParams],
+    ) -> AsyncEventStream:
+        """Start a job and follow it event by event.
+
+        Takes the same arguments as `generate`. Validation happens here, before any I/O; the
+        job is submitted when iteration starts.
+
+        Example:
+            >>> async with client.stream("a lighthouse at dusk") as events:  # doctest: +SKIP
+            ...     async for event in events:
+            ...         print(event)
+        """
+        request = build_request(prompt, params)
+        chosen = check_protocol(protocol) if protocol is not None else self._protocol
+        return AsyncEventStream(
+            self._transport.events(
+                request,
+                queue=chosen != "call",
+                timeout=Timeout.coerce(timeout) if timeout is not None else self._timeout,
+            )
+        )
+
+    async def download(self, generation: Generation) -> bytes:
+        """The image's bytes.
+
+        Raises:
+            DownloadError: HTTP error, a non-http(s) URL, or more than ``max_download_bytes``.
+        """
+        return await self._transport.download(generation, max_bytes=self._max_download_bytes)
+
+    async def save(self, generation: Generation, path: str | os.PathLike[str]) -> Path:
+        """Stream the image to ``path``, replacing it atomically; returns the path.
+
+        The file name is yours: nothing from the Space decides where the file goes.
+        """
+        return await self._transport.save(
+            generation, Path(path), max_bytes=self._max_download_bytes
+        )

@@ -1,0 +1,209 @@
+"""The data flux-sdk sends and receives: the request, the result, and the stream's events."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError
+from typing_extensions import TypedDict
+
+from ._errors import InvalidRequestError
+
+__all__ = [
+    "Completed",
+    "Event",
+    "GenerateParams",
+    "GenerateRequest",
+    "Generation",
+    "Log",
+    "Progress",
+    "Queued",
+    "Started",
+]
+
+# The Space's limits (protocol reference §0): MAX_SEED is int32 max, sliders step 32 for sizes.
+MAX_SEED = 2_147_483_647
+MIN_SIZE, MAX_SIZE, SIZE_STEP = 256, 2048, 32
+MIN_STEPS, MAX_STEPS = 1, 50
+
+_CONSTRAINTS = {
+    "prompt": "a non-empty string",
+    "seed": f"an integer from 0 to {MAX_SEED}",
+    "randomize_seed": "True or False",
+    "width": f"an integer multiple of {SIZE_STEP} from {MIN_SIZE} to {MAX_SIZE}",
+    "height": f"an integer multiple of {SIZE_STEP} from {MIN_SIZE} to {MAX_SIZE}",
+    "num_inference_steps": f"an integer from {MIN_STEPS} to {MAX_STEPS}",
+}
+
+_Size = Annotated[StrictInt, Field(ge=MIN_SIZE, le=MAX_SIZE, multiple_of=SIZE_STEP)]
+
+
+class GenerateParams(TypedDict, total=False):
+    """The optional generation parameters `generate()` and `stream()` accept as keywords."""
+
+    seed: int
+    randomize_seed: bool
+    width: int
+    height: int
+    num_inference_steps: int
+
+
+class GenerateRequest(BaseModel):
+    """One image to generate, checked against the Space's limits before anything is sent.
+
+    The defaults are the Space's own UI values: 1024×1024, 4 steps, seed 0, randomized.
+
+    Raises:
+        InvalidRequestError: A value is out of range or of the wrong type. It names the field,
+            the value and what is allowed.
+
+    Example:
+        >>> GenerateRequest(prompt="a red fox", width=768, height=512).width
+        768
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    prompt: Annotated[str, Field(strict=True, min_length=1)]
+    seed: Annotated[StrictInt, Field(ge=0, le=MAX_SEED)]
+    randomize_seed: StrictBool
+    width: _Size
+    height: _Size
+    num_inference_steps: Annotated[StrictInt, Field(ge=MIN_STEPS, le=MAX_STEPS)]
+
+    # The defaults live in this signature (not on the fields) so that type checkers see the real
+    # parameters and a bad value becomes InvalidRequestError rather than pydantic's error.
+    def __init__(
+        self,
+        *,
+        prompt: str,
+        seed: int = 0,
+        randomize_seed: bool = True,
+        width: int = 1024,
+        height: int = 1024,
+        num_inference_steps: int = 4,
+    ) -> None:
+        try:
+            super().__init__(
+                prompt=prompt,
+                seed=seed,
+                randomize_seed=randomize_seed,
+                width=width,
+                height=height,
+                num_inference_steps=num_inference_steps,
+            )
+        except ValidationError as exc:
+            raise _invalid(exc) from None
+
+    def to_data(self) -> list[object]:
+        """The Gradio ``data`` list, in the order of the Space's ``infer`` inputs."""
+        return [
+            self.prompt,
+            self.seed,
+            self.randomize_seed,
+            self.width,
+            self.height,
+            self.num_inference_steps,
+        ]
+
+
+def _invalid(exc: ValidationError) -> InvalidRequestError:
+    first = exc.errors()[0]
+    field = str(first["loc"][0]) if first["loc"] else "request"
+    constraint = _CONSTRAINTS.get(field, "a known parameter (" + ", ".join(_CONSTRAINTS) + ")")
+    return InvalidRequestError(field, first.get("input"), constraint)
+
+
+class Generation(BaseModel):
+    """A generated image: where it is, and the seed that made it.
+
+    Attributes:
+        url: The absolute URL of the image on the Space (WebP on the real Space).
+        path: The file's path on the Space's server, as Gradio reports it.
+        seed: The seed the Space used (the random one when ``randomize_seed`` was true).
+        request: The request this image answers.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    url: str
+    path: str
+    seed: int
+    request: GenerateRequest
+
+
+class Queued(BaseModel):
+    """The job waits in the Space's queue.
+
+    Attributes:
+        rank: Jobs ahead of this one (0 = next), or None when the Space does not say.
+        queue_size: Jobs waiting in the queue, or None.
+        eta: The Space's estimate of seconds until this job finishes, or None before the Space
+            has timed a job.
+    """
+
+    model_config = ConfigDict(frozen=True)
+    type: Literal["queued"] = "queued"
+    rank: int | None = None
+    queue_size: int | None = None
+    eta: float | None = None
+
+
+class Started(BaseModel):
+    """The job left the queue and runs.
+
+    Attributes:
+        eta: The Space's estimate of seconds until the job finishes, or None.
+    """
+
+    model_config = ConfigDict(frozen=True)
+    type: Literal["started"] = "started"
+    eta: float | None = None
+
+
+class Progress(BaseModel):
+    """Denoising progress.
+
+    Attributes:
+        step: Steps done so far (0 when the first one starts).
+        total: Steps in all, or None when the Space does not say.
+        unit: The unit Gradio reports, usually ``"steps"``.
+    """
+
+    model_config = ConfigDict(frozen=True)
+    type: Literal["progress"] = "progress"
+    step: int
+    total: int | None = None
+    unit: str = "steps"
+
+
+class Log(BaseModel):
+    """A notice from the Space: ZeroGPU's "Waiting for a GPU", gr.Info or gr.Warning toasts.
+
+    Attributes:
+        level: ``"info"``, ``"warning"``, ``"success"`` or ``"error"``.
+        message: The notice's text.
+        title: Its title (e.g. ``"ZeroGPU queue"``), None on Gradio 4.
+    """
+
+    model_config = ConfigDict(frozen=True)
+    type: Literal["log"] = "log"
+    level: str
+    message: str
+    title: str | None = None
+
+
+class Completed(BaseModel):
+    """The job finished with an image; always the last event of a successful stream.
+
+    Attributes:
+        generation: The result.
+    """
+
+    model_config = ConfigDict(frozen=True)
+    type: Literal["completed"] = "completed"
+    generation: Generation
+
+
+Event = Annotated[Union[Queued, Started, Progress, Log, Completed], Field(discriminator="type")]
+"""What a stream yields: a discriminated union, so ``match`` and ``isinstance`` both work."""

@@ -1,0 +1,24 @@
+"""The Gradio wire protocol as pure functions: no I/O, no event loop (sans-IO)."""
+
+from ._classify import classify, classify_http, normalise, parse_retry_after
+from ._decode import END, JobContext, Step, StreamEnd, decode_call, decode_queue
+from ._discovery import SpaceConfig, parse_config
+from ._payload import call_body, cancel_body, join_body
+
+__all__ = [
+    "END",
+    "JobContext",
+    "SpaceConfig",
+    "Step",
+    "StreamEnd",
+    "call_body",
+    "cancel_body",
+    "classify",
+    "classify_http",
+    "decode_call",
+    "decode_queue",
+    "join_body",
+    "normalise",
+    "parse_config",
+    "parse_retry_after",
+]

@@ -1,0 +1,412 @@
+"""The one transport: drives a job over HTTP with anyio (asyncio or trio).
+
+All protocol decisions live in `flux_sdk._protocol`; this module only moves bytes, keeps time,
+and makes sure nothing outlives the job (the stream, the server-side job, the connection).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import os
+import uuid
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import anyio
+import httpx
+from httpx_sse import EventSource
+
+from . import _protocol as protocol
+from ._auth import SpaceTokenAuth, origin
+from ._config import Timeout
+from ._errors import (
+    DownloadError,
+    EndpointNotFoundError,
+    FluxConnectionError,
+    FluxTimeoutError,
+    ProtocolError,
+    ResponseError,
+    TimeoutPhase,
+)
+from ._models import Completed, Event, GenerateRequest, Generation
+from ._version import __version__
+
+logger = logging.getLogger("flux_sdk")
+
+_Decoder = Callable[[str, str], protocol.Step]
+
+_MAX_REDIRECTS = 5
+_MAX_ERROR_BODY = 64 * 1024
+_DOWNLOAD_CHUNK = 1024 * 1024
+
+
+class _Deadline:
+    """The end of a job's total time, and which limit a timeout came from."""
+
+    def __init__(self, timeout: Timeout) -> None:
+        self.timeout = timeout
+        total = timeout.total
+        self._at = anyio.current_time() + total if total is not None else math.inf
+
+    def remaining(self) -> float:
+        return max(self._at - anyio.current_time(), 0.0)
+
+    def window(self, limit: float) -> tuple[float, TimeoutPhase]:
+        """Seconds to wait for the next step, and the limit to blame when they run out."""
+        remaining = self.remaining()
+        if remaining <= limit:
+            return remaining, "total"
+        return limit, "idle"
+
+    @contextlib.contextmanager
+    def scope(self) -> Iterator[None]:
+        """Bound a request-response exchange by the job's total time."""
+        with _translate_timeout(*self.window(math.inf)):
+            yield
+
+
+@contextlib.contextmanager
+def _translate_timeout(seconds: float, phase: TimeoutPhase) -> Iterator[None]:
+    try:
+        with anyio.fail_after(seconds):
+            yield
+    except TimeoutError:
+        raise FluxTimeoutError(phase, seconds) from None
+
+
+@contextlib.contextmanager
+def _http_errors(timeout: Timeout) -> Iterator[None]:
+    """httpx's exceptions, said in flux-sdk's terms."""
+    try:
+        yield
+    except httpx.ConnectTimeout:
+        raise FluxTimeoutError("connect", timeout.connect) from None
+    except (httpx.ReadTimeout, httpx.WriteTimeout):
+        raise FluxTimeoutError("idle", timeout.idle) from None
+    except httpx.PoolTimeout:
+        raise FluxTimeoutError("total", timeout.total or math.inf) from None
+    except httpx.TransportError as exc:
+        raise FluxConnectionError(f"{type(exc).__name__}: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class _Job:
+    """A job the Space has accepted: enough to follow it and to cancel it."""
+
+    stream_url: str
+    context: protocol.JobContext
+    cancel_body: dict[str, object]
+    queue: bool
+
+
+class Transport:
+    """Owns the HTTP connection pool and drives jobs, downloads and discovery."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        token: str | None,
+        timeout: Timeout,
+        headers: Mapping[str, str] | None,
+        proxy: str | None,
+        http_transport: httpx.AsyncBaseTransport | None,
+        max_download_bytes: int,
+    ) -> None:
+        url = httpx.URL(base_url)
+        if url.scheme not in ("http", "https") or not url.host:
+            raise ValueError(f"base_url must be an http(s) URL, got {base_url!r}")
+        self.base_url = str(url).rstrip("/")
+        self.timeout = timeout
+        self.max_download_bytes = max_download_bytes
+        self._origin = origin(url)
+        default_headers = {
+            "user-agent": f"flux-sdk/{__version__}",
+            # The spaces package treats requests without it as browser traffic (§6).
+            "x-gradio-user": "api",
+        }
+        default_headers.update(headers or {})
+        self._http = httpx.AsyncClient(
+            headers=default_headers,
+            auth=SpaceTokenAuth(token, url) if token else None,
+            timeout=httpx.Timeout(
+                connect=timeout.connect,
+                read=timeout.idle,
+                write=timeout.idle,
+                pool=timeout.total,
+            ),
+            limits=httpx.Limits(max_connections=512, max_keepalive_connections=64),
+            proxy=proxy,
+            transport=http_transport,
+            # Redirects are followed by hand (downloads only), so that the token is decided per
+            # hop; httpx would copy our X-HF-Authorization header to another host.
+            follow_redirects=False,
+            trust_env=proxy is None,
+        )
+        self._config: protocol.SpaceConfig | None = None
+        self._config_lock = anyio.Lock()
+
+    def __repr__(self) -> str:
+        return f"Transport(base_url={self.base_url!r})"
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # -- discovery ------------------------------------------------------------------------------
+
+    async def config(self, *, refresh: bool = False) -> protocol.SpaceConfig:
+        """The Space's prefix and fn_index from ``GET /config``, fetched once and cached."""
+        stale = self._config
+        async with self._config_lock:
+            # Concurrent jobs that saw the same stale config refresh it once, not once each.
+            if self._config is not None and not (refresh and self._config is stale):
+                return self._config
+            response = await self._send("GET", f"{self.base_url}/config")
+            self._config = protocol.parse_config(_json(response))
+            logger.debug("discovered %s: %s", self.base_url, self._config)
+            return self._config
+
+    # -- jobs -----------------------------------------------------------------------------------
+
+    async def events(
+        self, request: GenerateRequest, *, queue: bool, timeout: Timeout
+    ) -> AsyncGenerator[Event, None]:
+        """Run one job and yield its events; the last one is `Completed`.
+
+        Leaving early (closing the generator, or cancelling the task iterating it) cancels the
+        job on the Space, bounded by ``timeout.cancel``.
+        """
+        deadline = _Deadline(timeout)
+        with deadline.scope():
+            job = await self._submit(request, queue=queue)
+        finished = False
+        try:
+            async with self._open_stream(job.stream_url, deadline) as source:
+                decode = self._decoder(job)
+                async with contextlib.aclosing(source.aiter_sse()) as sse_events:
+                    while True:
+                        with _translate_timeout(*deadline.window(timeout.idle)):
+                            sse = await anext(sse_events, None)
+                        if sse is None:
+                            finished = True
+                            raise ProtocolError("the Space closed the stream before the result")
+                        step = decode(sse.event, sse.data)
+                        if step is None:
+                            continue
+                        if step is protocol.END:
+                            finished = True
+                            raise ProtocolError("the Space ended the job without a result")
+                        if isinstance(step, ResponseError):
+                            finished = True
+                            raise step
+                        if isinstance(step, Completed):
+                            finished = True
+                        yield step
+                        if finished:
+                            return
+        finally:
+            if not finished:
+                await self._cancel(job)
+
+    def _decoder(self, job: _Job) -> _Decoder:
+        context = job.context
+        if job.queue:
+            return lambda _event, data: protocol.decode_queue(data, context)
+        return lambda event, data: protocol.decode_call(event, data, context)
+
+    async def _submit(self, request: GenerateRequest, *, queue: bool) -> _Job:
+        try:
+            return await self._submit_once(request, queue=queue, refresh=False)
+        except EndpointNotFoundError:
+            # The Space may have moved between Gradio lines (the /gradio_api prefix, §7.1):
+            # discover once more and try again, once.
+            return await self._submit_once(request, queue=queue, refresh=True)
+
+    async def _submit_once(self, request: GenerateRequest, *, queue: bool, refresh: bool) -> _Job:
+        config = await self.config(refresh=refresh)
+        api = f"{self.base_url}{config.api_prefix}"
+        if queue:
+            session_hash = uuid.uuid4().hex
+            body = protocol.join_body(request, config.fn_index, session_hash)
+            event_id = _event_id(await self._send("POST", f"{api}/queue/join", json=body))
+            stream_url = f"{api}/queue/data?session_hash={session_hash}"
+        else:
+            body = protocol.call_body(request)
+            event_id = _event_id(await self._send("POST", f"{api}/call/infer", json=body))
+            session_hash = event_id
+            stream_url = f"{api}/call/infer/{event_id}"
+        logger.info("job %s submitted to %s", event_id, self.base_url)
+        return _Job(
+            stream_url=stream_url,
+            context=protocol.JobContext(
+                base_url=self.base_url,
+                api_prefix=config.api_prefix,
+                request=request,
+                event_id=event_id,
+            ),
+            cancel_body=protocol.cancel_body(config.fn_index, session_hash, event_id),
+            queue=queue,
+        )
+
+    @contextlib.asynccontextmanager
+    async def _open_stream(self, url: str, deadline: _Deadline) -> AsyncIterator[EventSource]:
+        with _http_errors(self.timeout):
+            request = self._http.build_request("GET", url, headers={"accept": "text/event-stream"})
+            with deadline.scope():
+                response = await self._http.send(request, stream=True)
+            try:
+                if response.status_code != 200:
+                    with deadline.scope():
+                        raise await _error_from(response)
+                if "text/event-stream" not in response.headers.get("content-type", ""):
+                    raise ProtocolError(
+                        f"expected an event stream, got {response.headers.get('content-type')!r}"
+                    )
+                yield EventSource(response)
+            finally:
+                await _close_quietly(response)
+
+    async def _cancel(self, job: _Job) -> None:
+        # Shielded: this runs while the caller is being cancelled, and must still reach the
+        # Space, or the job keeps the Space's single worker (and the user's quota) busy.
+        url = f"{self.base_url}{job.context.api_prefix}/cancel"
+        with anyio.CancelScope(shield=True), anyio.move_on_after(self.timeout.cancel):
+            try:
+                response = await self._http.post(url, json=job.cancel_body)
+                logger.info("job %s cancelled: HTTP %s", job.context.event_id, response.status_code)
+            except httpx.HTTPError as exc:
+                logger.info("job %s: cancel failed: %r", job.context.event_id, exc)
+
+    # -- files ----------------------------------------------------------------------------------
+
+    async def download(self, generation: Generation, *, max_bytes: int) -> bytes:
+        """The image's bytes, at most ``max_bytes``."""
+        chunks: list[bytes] = []
+        async with self._download(generation.url, max_bytes) as body:
+            async for chunk in body:
+                chunks.append(chunk)
+        return b"".join(chunks)
+
+    async def save(self, generation: Generation, path: Path, *, max_bytes: int) -> Path:
+        """Stream the image to ``path`` (atomically: a partial file never takes its name)."""
+        target = Path(os.fspath(path))
+        partial = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
+        try:
+            async with (
+                self._download(generation.url, max_bytes) as body,
+                await anyio.open_file(partial, "wb") as file,
+            ):
+                async for chunk in body:
+                    await file.write(chunk)
+            await anyio.Path(partial).replace(target)
+        finally:
+            await anyio.Path(partial).unlink(missing_ok=True)
+        return target
+
+    @contextlib.asynccontextmanager
+    async def _download(self, url: str, max_bytes: int) -> AsyncIterator[AsyncIterator[bytes]]:
+        with _http_errors(self.timeout), _translate_timeout(self.timeout.total or math.inf, "total"):
+            response = await self._follow(url)
+            try:
+                declared = response.headers.get("content-length")
+                if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+                    raise _too_large(max_bytes, response.status_code)
+                async with contextlib.aclosing(_capped(response, max_bytes)) as body:
+                    yield body
+            finally:
+                await _close_quietly(response)
+
+    async def _follow(self, url: str) -> httpx.Response:
+        for _ in range(_MAX_REDIRECTS + 1):
+            target = httpx.URL(url)
+            if target.scheme not in ("http", "https"):
+                raise DownloadError(f"refusing to download a non-http(s) URL: {url!r:.200}")
+            response = await self._http.send(self._http.build_request("GET", target), stream=True)
+            if response.is_redirect and "location" in response.headers:
+                url = str(target.join(response.headers["location"]))
+                await response.aclose()
+                continue
+            if response.status_code != 200:
+                try:
+                    error = await _error_from(response)
+                finally:
+                    await response.aclose()
+                raise DownloadError(
+                    error.message, status_code=error.status_code, payload=error.payload
+                )
+            return response
+        raise DownloadError(f"more than {_MAX_REDIRECTS} redirects downloading {url!r:.200}")
+
+    # -- plain requests -------------------------------------------------------------------------
+
+    async def _send(self, method: str, url: str, *, json: object = None) -> httpx.Response:
+        with _http_errors(self.timeout):
+            request = self._http.build_request(method, url, json=json)
+            logger.debug("%s %s", method, request.url.path)
+            response = await self._http.send(request, stream=True)
+            try:
+                if response.status_code != 200:
+                    raise await _error_from(response)
+                await response.aread()
+            finally:
+                await response.aclose()
+            return response
+
+
+def _event_id(response: httpx.Response) -> str:
+    payload = _json(response)
+    event_id = payload.get("event_id") if isinstance(payload, dict) else None
+    if not isinstance(event_id, str) or not event_id:
+        raise ProtocolError(f"the Space answered without an event_id: {response.text[:200]!r}")
+    return event_id
+
+
+def _json(response: httpx.Response) -> object:
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise ProtocolError(
+            f"{response.request.method} {response.request.url.path} returned non-JSON: "
+            f"{response.text[:200]!r}"
+        ) from exc
+
+
+async def _error_from(response: httpx.Response) -> ResponseError:
+    body = bytearray()
+    async for chunk in response.aiter_bytes():
+        body += chunk
+        if len(body) >= _MAX_ERROR_BODY:
+            break
+    return protocol.classify_http(
+        response.status_code,
+        bytes(body[:_MAX_ERROR_BODY]),
+        content_type=response.headers.get("content-type", ""),
+        retry_after=response.headers.get("retry-after"),
+    )
+
+
+async def _capped(response: httpx.Response, max_bytes: int) -> AsyncIterator[bytes]:
+    received = 0
+    async for chunk in response.aiter_bytes(_DOWNLOAD_CHUNK):
+        received += len(chunk)
+        if received > max_bytes:
+            raise _too_large(max_bytes, response.status_code)
+        yield chunk
+
+
+def _too_large(max_bytes: int, status_code: int) -> DownloadError:
+    return DownloadError(
+        f"the image is larger than max_download_bytes ({max_bytes} bytes)", status_code=status_code
+    )
+
+
+async def _close_quietly(response: httpx.Response) -> None:
+    with anyio.CancelScope(shield=True):
+        with contextlib.suppress(httpx.HTTPError):
+            await response.aclose()
+
+
+__all__ = ["Transport"]

@@ -1,0 +1,415 @@
+"""A real Gradio app with the FLUX.1-schnell Space's exact API that draws a placeholder image.
+
+This file is run by path (``python _app.py --port N``) under any interpreter that has Gradio
+4.44, 5.x or 6.x installed, so it imports only the standard library, ``gradio`` and what Gradio
+itself depends on (``PIL``, ``numpy``, ``tqdm``). It never imports ``flux_sdk``.
+
+The layout mirrors the Space's ``app.py`` component for component, so the ``/config`` ids match
+the real Space: dependency 2 is ``infer`` (see ``shared/protocol/README.md`` §0). Instead of a
+model, ``infer`` runs a real ``tqdm`` loop (so ``track_tqdm`` emits progress) and draws a
+deterministic gradient with the prompt and seed written on it.
+
+With ``--faults`` (or ``FLUX_LOCAL_FAULTS=1``) a leading tag in the prompt picks a failure:
+
+* ``[error] text``: ``gr.Error(text)``.
+* ``[quota] ...``: the ZeroGPU quota error (title ``ZeroGPU quota exceeded`` on Gradio >= 5).
+* ``[gpu] ...``: the ZeroGPU queue timeout (title ``ZeroGPU queue timeout`` on Gradio >= 5).
+* ``[crash] ...``: a plain ``RuntimeError`` (its text is hidden, as on the Space).
+* ``[slow] ...``: 0.25 s per step, with progress.
+* ``[info] ...``: ZeroGPU-style ``gr.Info`` and ``gr.Warning`` toasts, then success.
+
+Once the server accepts requests, the script prints exactly one line,
+``FLUX-LOCAL-READY http://127.0.0.1:PORT``, and serves until SIGTERM or SIGINT.
+"""
+
+from __future__ import annotations
+
+import os
+
+# Set before Gradio is imported: Gradio and huggingface_hub read these at import time, and
+# nothing here may reach the internet (no analytics, no version check, no Hub lookups).
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+os.environ["HF_HUB_OFFLINE"] = "1"
+
+import argparse
+import hashlib
+import inspect
+import ipaddress
+import random
+import re
+import signal
+import sys
+import textwrap
+import threading
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from types import FrameType
+from typing import Any, Final
+
+import gradio as gr
+import numpy as np
+import tqdm
+from PIL import Image, ImageDraw, ImageFont
+
+__all__ = ["MAX_IMAGE_SIZE", "MAX_SEED", "READY_PREFIX", "build_app", "main"]
+
+MAX_SEED: Final = int(np.iinfo(np.int32).max)
+"""Largest seed the Space accepts (int32 max, 2147483647)."""
+
+MAX_IMAGE_SIZE: Final = 2048
+"""Largest width or height the Space's sliders accept."""
+
+READY_PREFIX: Final = "FLUX-LOCAL-READY"
+"""Start of the single stdout line printed once the server is ready."""
+
+SLOW_STEP_DELAY: Final = 0.25
+"""Seconds per step for prompts tagged ``[slow]``."""
+
+QUOTA_MESSAGE: Final = (
+    "You have exceeded your free ZeroGPU quota (60s requested vs. 12s left). "
+    "Try again in 0:06:53. Authenticate with a Hugging Face token for more quota - "
+    "https://huggingface.co/settings/tokens"
+)
+GPU_TIMEOUT_MESSAGE: Final = (
+    'No GPU was available after 60s. <a href="https://huggingface.co/join">Create a free '
+    "account</a> to get a higher priority in ZeroGPU queues."
+)
+
+_GRADIO_MAJOR: Final = int(gr.__version__.split(".", 1)[0])
+_MIN_SIDE: Final = 8
+_FAULT_TAG: Final = re.compile(r"\A\s*\[(error|quota|gpu|crash|slow|info)\]\s*(.*)\Z", re.S)
+
+_DESCRIPTION: Final = """# FLUX.1 [schnell] (local placeholder)
+12B param rectified flow transformer distilled from FLUX.1 [pro] for 4 step generation -
+local replica of the Space's API that draws a placeholder image instead of running the model.
+"""
+_CSS: Final = """
+#col-container {
+    margin: 0 auto;
+    max-width: 520px;
+}
+"""
+_EXAMPLES: Final = [
+    "a tiny astronaut hatching from an egg on the moon",
+    "a cat holding a sign that says hello world",
+    "an anime illustration of a wiener schnitzel",
+]
+
+
+def _accepts(func: Callable[..., Any], name: str) -> bool:
+    """Tell whether ``func`` takes a parameter called ``name`` in the installed Gradio."""
+    return name in inspect.signature(func).parameters
+
+
+def _supported(func: Callable[..., Any], **kwargs: Any) -> dict[str, Any]:
+    """Keep only the keyword arguments that ``func`` accepts in the installed Gradio."""
+    parameters = inspect.signature(func).parameters
+    return {key: value for key, value in kwargs.items() if key in parameters}
+
+
+def _zerogpu_error(message: str, title: str) -> gr.Error:
+    """Build a ``gr.Error`` the way ZeroGPU does; ``title=`` only exists on Gradio >= 5."""
+    if _accepts(gr.Error.__init__, "title"):
+        return gr.Error(message, title=title)
+    return gr.Error(message)
+
+
+def _placeholder_image(prompt: str, seed: object, width: int, height: int) -> Image.Image:
+    """Draw the deterministic placeholder: a gradient keyed on (prompt, seed), with captions.
+
+    Args:
+        prompt: The prompt, written on the image.
+        seed: The seed, written on the image.
+        width: Image width in pixels.
+        height: Image height in pixels.
+
+    Returns:
+        An RGB image; the same arguments always give the same pixels.
+    """
+    digest = hashlib.sha256(f"{prompt}\x00{seed}".encode()).digest()
+    start = np.frombuffer(digest[0:3], dtype=np.uint8).astype(np.float32)
+    end = np.frombuffer(digest[3:6], dtype=np.uint8).astype(np.float32)
+    ys = np.linspace(0.0, 1.0, height, dtype=np.float32)[:, None]
+    xs = np.linspace(0.0, 1.0, width, dtype=np.float32)[None, :]
+    weight = ((xs + ys) / 2.0)[:, :, None]
+    pixels = start * (1.0 - weight) + end * weight
+    image = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8), mode="RGB")
+
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.load_default()
+    luminance = float(np.dot((start + end) / 2.0, np.array([0.299, 0.587, 0.114])))
+    ink = (0, 0, 0) if luminance > 140 else (255, 255, 255)
+    margin = max(2, width // 32)
+    char_width = max(1.0, float(draw.textlength("M", font=font)))
+    line_height = max(8, int(draw.textbbox((0, 0), "Mg", font=font)[3]) + 2)
+    columns = max(1, int((width - 2 * margin) // char_width))
+    caption = f"seed {seed} \u00b7 placeholder"
+    room = max(0, (height - 2 * margin) // line_height - 1)
+    lines = textwrap.wrap(prompt, width=columns)[:room]
+    for index, line in enumerate([*lines, caption]):
+        _draw_line(draw, (margin, margin + index * line_height), line, ink, font)
+    return image
+
+
+def _draw_line(
+    draw: ImageDraw.ImageDraw,
+    xy: tuple[int, int],
+    text: str,
+    ink: tuple[int, int, int],
+    font: Any,
+) -> None:
+    """Draw one line of text, degrading characters the default font cannot encode."""
+    try:
+        draw.text(xy, text, fill=ink, font=font)
+    except UnicodeEncodeError:
+        # Pillow without FreeType falls back to a Latin-1 bitmap font.
+        draw.text(xy, text.encode("latin-1", "replace").decode("latin-1"), fill=ink, font=font)
+
+
+def build_app(
+    *,
+    faults: bool = False,
+    step_delay: float = 0.0,
+    scale: int = 1,
+    concurrency_limit: int | None = 1,
+    max_size: int | None = None,
+) -> gr.Blocks:
+    """Build the Blocks app with the FLUX.1-schnell Space's components and API.
+
+    Args:
+        faults: Honour the prompt tags (``[error]``, ``[quota]``, ``[gpu]``, ``[crash]``,
+            ``[slow]``, ``[info]``) described in the module docstring.
+        step_delay: Seconds slept per inference step.
+        scale: Divide the requested width and height by this factor (at least 8x8 pixels).
+        concurrency_limit: Jobs run at once; 1 is the Space's default, None is unlimited.
+        max_size: Queue capacity (``demo.queue(max_size=...)``); None is unbounded, as on the Space.
+
+    Returns:
+        The app, with its queue configured and not yet launched.
+
+    Raises:
+        ValueError: If ``scale`` is below 1 or ``step_delay`` is negative.
+    """
+    if scale < 1:
+        raise ValueError(f"scale must be >= 1, got {scale}")
+    if step_delay < 0:
+        raise ValueError(f"step_delay must be >= 0, got {step_delay}")
+
+    def infer(
+        prompt: str,
+        seed: int = 42,
+        randomize_seed: bool = False,
+        width: int = 1024,
+        height: int = 1024,
+        num_inference_steps: int = 4,
+        progress: gr.Progress = gr.Progress(track_tqdm=True),  # noqa: B008 (Gradio's idiom)
+    ) -> tuple[Image.Image, int]:
+        """Generate a placeholder image, like the Space's ``infer``.
+
+        Args:
+            prompt: What to draw (here: written on the image).
+            seed: Seed used unless ``randomize_seed`` is true.
+            randomize_seed: Pick a random seed in ``[0, MAX_SEED]`` instead.
+            width: Requested width in pixels.
+            height: Requested height in pixels.
+            num_inference_steps: Length of the progress loop.
+            progress: Gradio's tracker; ``track_tqdm`` turns the tqdm loop into progress events.
+
+        Returns:
+            The image and the seed actually used.
+
+        Raises:
+            gradio.Error: For the ``[error]``, ``[quota]`` and ``[gpu]`` fault tags.
+            RuntimeError: For the ``[crash]`` fault tag.
+        """
+        delay = step_delay
+        match = _FAULT_TAG.match(prompt) if faults and isinstance(prompt, str) else None
+        if match is not None:
+            tag, text = match.group(1), match.group(2)
+            # ZeroGPU fails inside @spaces.GPU before the function body, so no progress first.
+            if tag == "error":
+                raise gr.Error(text or "Simulated error")
+            if tag == "quota":
+                raise _zerogpu_error(QUOTA_MESSAGE, "ZeroGPU quota exceeded")
+            if tag == "gpu":
+                raise _zerogpu_error(GPU_TIMEOUT_MESSAGE, "ZeroGPU queue timeout")
+            if tag == "crash":
+                raise RuntimeError("boom")
+            if tag == "slow":
+                delay = SLOW_STEP_DELAY
+            if tag == "info":
+                gr.Info(
+                    "Waiting for a GPU to become available",
+                    **_supported(gr.Info, title="ZeroGPU queue"),
+                )
+                gr.Warning("Falling back to IP-based quotas")
+
+        if randomize_seed:
+            seed = random.randint(0, MAX_SEED)
+        for _ in tqdm.tqdm(range(int(num_inference_steps))):
+            time.sleep(delay)
+        image = _placeholder_image(
+            str(prompt),
+            seed,
+            max(_MIN_SIDE, round(width / scale)),
+            max(_MIN_SIDE, round(height / scale)),
+        )
+        return image, seed
+
+    with warnings.catch_warnings():
+        # Gradio 5 deprecates both Blocks(css=) and cache_examples="lazy" but has no alternative
+        # for the first, and the Space uses the second; the warnings are noise here.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", UserWarning)
+        demo = _layout(infer)
+    demo.queue(max_size=max_size, default_concurrency_limit=concurrency_limit)
+    return demo
+
+
+def _layout(infer: Callable[..., tuple[Image.Image, object]]) -> gr.Blocks:
+    """Lay out the Space's components and wire ``infer`` exactly as its ``app.py`` does."""
+    with gr.Blocks(analytics_enabled=False, **_supported(gr.Blocks.__init__, css=_CSS)) as demo:
+        with gr.Column(elem_id="col-container"):
+            gr.Markdown(_DESCRIPTION)
+            with gr.Row():
+                prompt = gr.Text(
+                    label="Prompt",
+                    show_label=False,
+                    max_lines=1,
+                    placeholder="Enter your prompt",
+                    container=False,
+                )
+                run_button = gr.Button("Run", scale=0)
+            result = gr.Image(label="Result", show_label=False)
+            with gr.Accordion("Advanced Settings", open=False):
+                seed = gr.Slider(label="Seed", minimum=0, maximum=MAX_SEED, step=1, value=0)
+                randomize_seed = gr.Checkbox(label="Randomize seed", value=True)
+                with gr.Row():
+                    width = gr.Slider(
+                        label="Width", minimum=256, maximum=MAX_IMAGE_SIZE, step=32, value=1024
+                    )
+                    height = gr.Slider(
+                        label="Height", minimum=256, maximum=MAX_IMAGE_SIZE, step=32, value=1024
+                    )
+                with gr.Row():
+                    num_inference_steps = gr.Slider(
+                        label="Number of inference steps", minimum=1, maximum=50, step=1, value=4
+                    )
+            # Gradio 6 rejects cache_examples="lazy" (README §0); 4 and 5 accept it as the Space has.
+            cache: dict[str, Any] = (
+                {"cache_examples": True, "cache_mode": "lazy"}
+                if _GRADIO_MAJOR >= 6
+                else {"cache_examples": "lazy"}
+            )
+            gr.Examples(
+                examples=_EXAMPLES,
+                fn=infer,
+                inputs=[prompt],
+                outputs=[result, seed],
+                **cache,
+            )
+        gr.on(
+            triggers=[run_button.click, prompt.submit],
+            fn=infer,
+            inputs=[prompt, seed, randomize_seed, width, height, num_inference_steps],
+            outputs=[result, seed],
+        )
+    return demo
+
+
+def _loopback_url(host: str, port: int) -> str:
+    """Return the base URL for ``host:port``, refusing any non-loopback host."""
+    if host != "localhost":
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            address = None
+        if address is None or not address.is_loopback:
+            raise SystemExit(f"--host must be a loopback address, got {host!r}")
+        if address.version == 6:
+            return f"http://[{host}]:{port}"
+    return f"http://{host}:{port}"
+
+
+def _concurrency(value: str) -> int | None:
+    """Parse ``--concurrency-limit``: a positive integer, or ``none`` for unlimited."""
+    if value.lower() == "none":
+        return None
+    limit = int(value)
+    if limit < 1:
+        raise argparse.ArgumentTypeError("must be >= 1 or 'none'")
+    return limit
+
+
+def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """Parse the command line."""
+    parser = argparse.ArgumentParser(
+        description="Local FLUX.1-schnell Space: the real API, a placeholder image."
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="loopback address to bind")
+    parser.add_argument("--port", type=int, default=7860)
+    parser.add_argument(
+        "--concurrency-limit",
+        type=_concurrency,
+        default=1,
+        help="jobs run at once (default 1, as on the Space; 'none' = unlimited)",
+    )
+    parser.add_argument("--max-size", type=int, default=None, help="queue capacity")
+    parser.add_argument(
+        "--faults",
+        action="store_true",
+        default=os.environ.get("FLUX_LOCAL_FAULTS", "") == "1",
+        help="enable prompt fault tags ([error], [quota], [gpu], [crash], [slow], [info])",
+    )
+    parser.add_argument("--step-delay", type=float, default=0.0, help="seconds per step")
+    parser.add_argument("--scale", type=int, default=1, help="divide the image size by this")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Serve the app until SIGTERM or SIGINT.
+
+    Args:
+        argv: Command-line arguments without the program name; None reads ``sys.argv``.
+
+    Returns:
+        The process exit status.
+    """
+    args = _parse_args(argv)
+    url = _loopback_url(args.host, args.port)
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+
+    demo = build_app(
+        faults=args.faults,
+        step_delay=args.step_delay,
+        scale=args.scale,
+        concurrency_limit=args.concurrency_limit,
+        max_size=args.max_size,
+    )
+    demo.launch(
+        server_name=args.host,
+        server_port=args.port,
+        share=False,
+        prevent_thread_lock=True,
+        quiet=True,
+        inbrowser=False,
+        show_error=False,
+        **_supported(demo.launch, ssr_mode=False, mcp_server=False, css=_CSS),
+    )
+    try:
+        print(f"{READY_PREFIX} {url}", flush=True)
+        stop.wait()
+    finally:
+        demo.close(verbose=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
