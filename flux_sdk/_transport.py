@@ -388,7 +388,7 @@ async def _error_from(response: httpx.Response) -> ResponseError:
     )
 
 
-async def _capped(response: httpx.Response, max_bytes: int) -> AsyncIterator[bytes]:
+async def _capped(response: httpx.Response, max_bytes: int) -> AsyncGenerator[bytes, None]:
     received = 0
     async for chunk in response.aiter_bytes(_DOWNLOAD_CHUNK):
         received += len(chunk)

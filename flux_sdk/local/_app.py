@@ -267,7 +267,7 @@ def build_app(
     return demo
 
 
-def _layout(infer: Callable[..., tuple[Image.Image, object]]) -> gr.Blocks:
+def _layout(infer: Callable[..., tuple[Image.Image, int]]) -> gr.Blocks:
     """Lay out the Space's components and wire ``infer`` exactly as its ``app.py`` does."""
     with gr.Blocks(analytics_enabled=False, **_supported(gr.Blocks.__init__, css=_CSS)) as demo:
         with gr.Column(elem_id="col-container"):
