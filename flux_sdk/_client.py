@@ -30,11 +30,19 @@ _PROTOCOLS = ("auto", "queue", "call")
 
 def build_request(prompt: str | GenerateRequest, params: GenerateParams) -> GenerateRequest:
     """The request for ``prompt`` and keyword parameters, validated before any I/O."""
-    if isinstance(prompt, GenerateRequest):
-        if params:
-            return GenerateRequest(**{**prompt.model_dump(), **params})
+    if not isinstance(prompt, GenerateRequest):
+        return GenerateRequest(prompt=prompt, **params)
+    if not params:
         return prompt
-    return GenerateRequest(prompt=prompt, **params)
+    merged = GenerateParams(
+        seed=prompt.seed,
+        randomize_seed=prompt.randomize_seed,
+        width=prompt.width,
+        height=prompt.height,
+        num_inference_steps=prompt.num_inference_steps,
+    )
+    merged.update(params)
+    return GenerateRequest(prompt=prompt.prompt, **merged)
 
 
 def check_protocol(protocol: ProtocolName) -> ProtocolName:
@@ -110,7 +118,7 @@ class AsyncFluxClient:
         max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES,
         http_transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        self._protocol = check_protocol(protocol)
+        self._protocol: ProtocolName = check_protocol(protocol)
         self._timeout = Timeout.coerce(timeout)
         self._max_download_bytes = max_download_bytes
         self._transport = Transport(
@@ -127,6 +135,11 @@ class AsyncFluxClient:
     def base_url(self) -> str:
         """The Space this client talks to."""
         return self._transport.base_url
+
+    @property
+    def protocol(self) -> ProtocolName:
+        """The protocol jobs use unless a call says otherwise."""
+        return self._protocol
 
     def __repr__(self) -> str:
         return f"AsyncFluxClient(base_url={self.base_url!r}, protocol={self._protocol!r})"

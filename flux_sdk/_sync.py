@@ -157,20 +157,26 @@ class FluxClient:
         max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES,
         http_transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        # Validate (and fail) before a thread exists.
-        client = AsyncFluxClient(
-            base_url,
-            token=token,
-            protocol=protocol,
-            timeout=timeout,
-            proxy=proxy,
-            headers=headers,
-            max_download_bytes=max_download_bytes,
-            http_transport=http_transport,
-        )
-        self._async = client
         self._portal_cm: AbstractContextManager[BlockingPortal] = start_blocking_portal()
         self._portal = self._portal_cm.__enter__()
+        try:
+            # Built on the loop thread: anyio primitives bind to the event loop that creates
+            # them, and the caller's thread may run another one (trio, Jupyter's asyncio).
+            self._async = self._portal.call(
+                lambda: AsyncFluxClient(
+                    base_url,
+                    token=token,
+                    protocol=protocol,
+                    timeout=timeout,
+                    proxy=proxy,
+                    headers=headers,
+                    max_download_bytes=max_download_bytes,
+                    http_transport=http_transport,
+                )
+            )
+        except BaseException:
+            self._portal_cm.__exit__(None, None, None)
+            raise
         self._close_lock = threading.Lock()
         self._closed = False
 
@@ -180,7 +186,7 @@ class FluxClient:
         return self._async.base_url
 
     def __repr__(self) -> str:
-        return f"FluxClient(base_url={self.base_url!r}, protocol={self._async._protocol!r})"
+        return f"FluxClient(base_url={self.base_url!r}, protocol={self._async.protocol!r})"
 
     def __enter__(self) -> Self:
         return self

@@ -11,7 +11,7 @@ import logging
 import math
 import os
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncGenerator, Callable, Generator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +32,7 @@ from ._errors import (
     TimeoutPhase,
 )
 from ._models import Completed, Event, GenerateRequest, Generation
+from ._protocol._json import as_object, loads
 from ._version import __version__
 
 logger = logging.getLogger("flux_sdk")
@@ -62,14 +63,14 @@ class _Deadline:
         return limit, "idle"
 
     @contextlib.contextmanager
-    def scope(self) -> Iterator[None]:
+    def scope(self) -> Generator[None, None, None]:
         """Bound a request-response exchange by the job's total time."""
         with _translate_timeout(*self.window(math.inf)):
             yield
 
 
 @contextlib.contextmanager
-def _translate_timeout(seconds: float, phase: TimeoutPhase) -> Iterator[None]:
+def _translate_timeout(seconds: float, phase: TimeoutPhase) -> Generator[None, None, None]:
     try:
         with anyio.fail_after(seconds):
             yield
@@ -78,7 +79,7 @@ def _translate_timeout(seconds: float, phase: TimeoutPhase) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _http_errors(timeout: Timeout) -> Iterator[None]:
+def _http_errors(timeout: Timeout) -> Generator[None, None, None]:
     """httpx's exceptions, said in flux-sdk's terms."""
     try:
         yield
@@ -252,7 +253,7 @@ class Transport:
         )
 
     @contextlib.asynccontextmanager
-    async def _open_stream(self, url: str, deadline: _Deadline) -> AsyncIterator[EventSource]:
+    async def _open_stream(self, url: str, deadline: _Deadline) -> AsyncGenerator[EventSource, None]:
         with _http_errors(self.timeout):
             request = self._http.build_request("GET", url, headers={"accept": "text/event-stream"})
             with deadline.scope():
@@ -307,7 +308,7 @@ class Transport:
         return target
 
     @contextlib.asynccontextmanager
-    async def _download(self, url: str, max_bytes: int) -> AsyncIterator[AsyncIterator[bytes]]:
+    async def _download(self, url: str, max_bytes: int) -> AsyncGenerator[AsyncGenerator[bytes, None], None]:
         with _http_errors(self.timeout), _translate_timeout(self.timeout.total or math.inf, "total"):
             response = await self._follow(url)
             try:
@@ -357,21 +358,15 @@ class Transport:
 
 
 def _event_id(response: httpx.Response) -> str:
-    payload = _json(response)
-    event_id = payload.get("event_id") if isinstance(payload, dict) else None
+    payload = as_object(_json(response))
+    event_id = payload.get("event_id") if payload is not None else None
     if not isinstance(event_id, str) or not event_id:
         raise ProtocolError(f"the Space answered without an event_id: {response.text[:200]!r}")
     return event_id
 
 
 def _json(response: httpx.Response) -> object:
-    try:
-        return response.json()
-    except ValueError as exc:
-        raise ProtocolError(
-            f"{response.request.method} {response.request.url.path} returned non-JSON: "
-            f"{response.text[:200]!r}"
-        ) from exc
+    return loads(response.content)
 
 
 async def _error_from(response: httpx.Response) -> ResponseError:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime
 import html
-import json
 import re
 
 from .._errors import (
     EndpointNotFoundError,
+    ProtocolError,
     GPUUnavailableError,
     InputRejectedError,
     JobFailedError,
@@ -17,6 +17,7 @@ from .._errors import (
     RateLimitError,
     ResponseError,
 )
+from ._json import as_list, as_object, loads
 
 _TAG = re.compile(r"<[^>]*>")
 _SPACES = re.compile(r"\s+")
@@ -124,8 +125,8 @@ def _read_body(body: bytes, content_type: str) -> tuple[object, str | None]:
         return None, None
     if "json" in content_type or text[:1] in "{[\"":
         try:
-            payload: object = json.loads(text)
-        except ValueError:
+            payload = loads(text)
+        except ProtocolError:
             return text, text
         return payload, _json_message(payload) or text
     if "html" in content_type or text[:1] == "<":
@@ -138,18 +139,17 @@ def _read_body(body: bytes, content_type: str) -> tuple[object, str | None]:
 def _json_message(payload: object) -> str | None:
     if isinstance(payload, str):
         return payload
-    if not isinstance(payload, dict):
+    body = as_object(payload)
+    if body is None:
         return None
     for key in ("detail", "error", "message"):
-        value = payload.get(key)
+        value = body.get(key)
         if isinstance(value, str):
             return value
-        if isinstance(value, list) and value:
+        items = as_list(value)
+        if items:
             # FastAPI's 422: a list of {"loc", "msg", ...}
-            return "; ".join(
-                str(item.get("msg", item)) if isinstance(item, dict) else str(item)
-                for item in value
-            )
+            return "; ".join(str((as_object(item) or {}).get("msg", item)) for item in items)
     return None
 
 

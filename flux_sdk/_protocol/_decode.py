@@ -14,7 +14,6 @@ Malformed payloads raise `ProtocolError`.
 from __future__ import annotations
 
 import enum
-import json
 from dataclasses import dataclass
 from typing import Union
 from urllib.parse import urljoin, urlsplit
@@ -22,6 +21,7 @@ from urllib.parse import urljoin, urlsplit
 from .._errors import JobCancelledError, JobFailedError, ProtocolError, ResponseError
 from .._models import Completed, Event, GenerateRequest, Generation, Log, Progress, Queued, Started
 from ._classify import classify, normalise
+from ._json import JSONObject, as_list, as_object, loads
 
 
 class StreamEnd(enum.Enum):
@@ -46,8 +46,8 @@ class JobContext:
 
 def decode_queue(data: str, job: JobContext) -> Step:
     """Decode one ``queue/data`` message."""
-    message = _loads(data)
-    if not isinstance(message, dict):
+    message = as_object(loads(data))
+    if message is None:
         raise ProtocolError(f"queue message is not a JSON object: {data[:200]!r}")
     event_id = message.get("event_id")
     # One session's stream can carry several jobs; ours are tagged with our event_id (§4.2).
@@ -83,30 +83,31 @@ def decode_queue(data: str, job: JobContext) -> Step:
 def decode_call(event: str, data: str, job: JobContext) -> Step:
     """Decode one ``/call/`` server-sent event."""
     if event == "complete":
-        output = _loads(data)
+        output = loads(data)
         if output is None:
             # A cancelled /call/ job "completes" with null (§4.4).
             return JobCancelledError("the job was cancelled", payload=output)
         return _generation(output, job)
     if event == "error":
-        payload = _loads(data)
+        payload = loads(data)
         if payload is None:
             # Gradio < 6.13 sends null for every error (§3.4): the text is lost on this protocol.
             return JobFailedError(None, payload=payload)
         if isinstance(payload, str):
             return classify(payload, payload=payload)
-        if isinstance(payload, dict):
+        error = as_object(payload)
+        if error is not None:
             return classify(
-                _opt_str(payload.get("error")), title=_opt_str(payload.get("title")), payload=payload
+                _opt_str(error.get("error")), title=_opt_str(error.get("title")), payload=payload
             )
         raise ProtocolError(f"unexpected error payload: {data[:200]!r}")
     # heartbeat, generating (generators only), and unknown events: skipped.
     return None
 
 
-def _completed(message: dict[str, object], job: JobContext) -> Step:
-    output = message.get("output")
-    if not isinstance(output, dict):
+def _completed(message: JSONObject, job: JobContext) -> Step:
+    output = as_object(message.get("output"))
+    if output is None:
         raise ProtocolError("process_completed without an output object")
     if message.get("success") is False:
         title = _opt_str(output.get("title")) or _opt_str(message.get("title"))
@@ -117,12 +118,13 @@ def _completed(message: dict[str, object], job: JobContext) -> Step:
     return _generation(output["data"], job)
 
 
-def _generation(output: object, job: JobContext) -> Completed:
-    if not isinstance(output, list) or len(output) < 2:
-        raise ProtocolError(f"unexpected output: {output!r:.200}")
-    image, seed = output[0], output[1]
-    if not isinstance(image, dict):
-        raise ProtocolError(f"the Space returned no image: {image!r:.200}")
+def _generation(data: object, job: JobContext) -> Completed:
+    output = as_list(data)
+    if output is None or len(output) < 2:
+        raise ProtocolError(f"unexpected output: {data!r:.200}")
+    image, seed = as_object(output[0]), output[1]
+    if image is None:
+        raise ProtocolError(f"the Space returned no image: {output[0]!r:.200}")
     path = image.get("path")
     if not isinstance(path, str) or not path:
         raise ProtocolError("the image has no path")
@@ -156,9 +158,10 @@ def _seed(value: object) -> int:
 
 
 def _progress(data: object) -> Progress | None:
-    if not isinstance(data, list) or not data or not isinstance(data[0], dict):
+    bars = as_list(data)
+    first = as_object(bars[0]) if bars else None
+    if first is None:
         return None
-    first = data[0]
     index = first.get("index")
     if not isinstance(index, int):
         return None
@@ -167,13 +170,6 @@ def _progress(data: object) -> Progress | None:
         total=_opt_int(first.get("length")),
         unit=_opt_str(first.get("unit")) or "steps",
     )
-
-
-def _loads(data: str) -> object:
-    try:
-        return json.loads(data)
-    except ValueError as exc:
-        raise ProtocolError(f"malformed JSON from the Space: {data[:200]!r}") from exc
 
 
 def _opt_int(value: object) -> int | None:

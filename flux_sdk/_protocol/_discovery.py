@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .._errors import EndpointNotFoundError, ProtocolError
+from ._json import as_list, as_object
 
 
 @dataclass(frozen=True)
@@ -22,19 +23,21 @@ class SpaceConfig:
     version: str | None
 
 
-def parse_config(payload: object, api_name: str = "infer") -> SpaceConfig:
+def parse_config(body: object, api_name: str = "infer") -> SpaceConfig:
     """Find the API prefix and the endpoint's fn_index in a decoded ``/config`` body."""
-    if not isinstance(payload, dict):
+    payload = as_object(body)
+    if payload is None:
         raise ProtocolError("GET /config did not return a JSON object")
     prefix = payload.get("api_prefix") or ""
     if not isinstance(prefix, str):
         raise ProtocolError(f"GET /config gave a non-string api_prefix: {prefix!r}")
     version = payload.get("version")
-    dependencies = payload.get("dependencies")
-    if not isinstance(dependencies, list):
+    dependencies = as_list(payload.get("dependencies"))
+    if dependencies is None:
         raise ProtocolError("GET /config has no dependencies list")
-    for position, dependency in enumerate(dependencies):
-        if isinstance(dependency, dict) and dependency.get("api_name") == api_name:
+    for position, item in enumerate(dependencies):
+        dependency = as_object(item)
+        if dependency is not None and dependency.get("api_name") == api_name:
             # Gradio 4+ gives each dependency an "id"; older configs used the list position.
             fn_index = dependency.get("id", position)
             if not isinstance(fn_index, int) or isinstance(fn_index, bool):

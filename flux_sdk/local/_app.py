@@ -49,7 +49,7 @@ from typing import Any, Final
 
 import gradio as gr
 import numpy as np
-import tqdm
+import tqdm  # type: ignore[import-untyped]  # tqdm ships no type information
 from PIL import Image, ImageDraw, ImageFont
 
 __all__ = ["MAX_IMAGE_SIZE", "MAX_SEED", "READY_PREFIX", "build_app", "main"]
@@ -78,6 +78,7 @@ GPU_TIMEOUT_MESSAGE: Final = (
 
 _GRADIO_MAJOR: Final = int(gr.__version__.split(".", 1)[0])
 _MIN_SIDE: Final = 8
+_SAMPLE_TEXT: Final = "the quick brown fox jumps over a lazy dog 0123"
 _FAULT_TAG: Final = re.compile(r"\A\s*\[(error|quota|gpu|crash|slow|info)\]\s*(.*)\Z", re.S)
 
 _DESCRIPTION: Final = """# FLUX.1 [schnell] (local placeholder)
@@ -126,6 +127,7 @@ def _placeholder_image(prompt: str, seed: object, width: int, height: int) -> Im
 
     Returns:
         An RGB image; the same arguments always give the same pixels.
+
     """
     digest = hashlib.sha256(f"{prompt}\x00{seed}".encode()).digest()
     start = np.frombuffer(digest[0:3], dtype=np.uint8).astype(np.float32)
@@ -134,14 +136,15 @@ def _placeholder_image(prompt: str, seed: object, width: int, height: int) -> Im
     xs = np.linspace(0.0, 1.0, width, dtype=np.float32)[None, :]
     weight = ((xs + ys) / 2.0)[:, :, None]
     pixels = start * (1.0 - weight) + end * weight
-    image = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8), mode="RGB")
+    # A convex mix of two uint8 colours stays within 0..255, so no clipping is needed.
+    image = Image.fromarray(pixels.astype(np.uint8), mode="RGB")
 
     draw = ImageDraw.Draw(image)
-    font = ImageFont.load_default()
+    font = _default_font(max(10, min(64, min(width, height) // 24)))
     luminance = float(np.dot((start + end) / 2.0, np.array([0.299, 0.587, 0.114])))
     ink = (0, 0, 0) if luminance > 140 else (255, 255, 255)
     margin = max(2, width // 32)
-    char_width = max(1.0, float(draw.textlength("M", font=font)))
+    char_width = max(1.0, float(draw.textlength(_SAMPLE_TEXT, font=font)) / len(_SAMPLE_TEXT))
     line_height = max(8, int(draw.textbbox((0, 0), "Mg", font=font)[3]) + 2)
     columns = max(1, int((width - 2 * margin) // char_width))
     caption = f"seed {seed} \u00b7 placeholder"
@@ -150,6 +153,15 @@ def _placeholder_image(prompt: str, seed: object, width: int, height: int) -> Im
     for index, line in enumerate([*lines, caption]):
         _draw_line(draw, (margin, margin + index * line_height), line, ink, font)
     return image
+
+
+def _default_font(size: int) -> Any:
+    """Return Pillow's default font at ``size`` px where Pillow supports sizing it."""
+    try:
+        return ImageFont.load_default(size=size)
+    except (TypeError, ImportError, OSError):
+        # Pillow < 10.1 or without FreeType: only the fixed-size bitmap font exists.
+        return ImageFont.load_default()
 
 
 def _draw_line(
@@ -190,6 +202,7 @@ def build_app(
 
     Raises:
         ValueError: If ``scale`` is below 1 or ``step_delay`` is negative.
+
     """
     if scale < 1:
         raise ValueError(f"scale must be >= 1, got {scale}")
@@ -222,9 +235,11 @@ def build_app(
         Raises:
             gradio.Error: For the ``[error]``, ``[quota]`` and ``[gpu]`` fault tags.
             RuntimeError: For the ``[crash]`` fault tag.
+
         """
         delay = step_delay
-        match = _FAULT_TAG.match(prompt) if faults and isinstance(prompt, str) else None
+        # str(): the wire may carry a number or null as the prompt (README §3.5).
+        match = _FAULT_TAG.match(str(prompt)) if faults else None
         if match is not None:
             tag, text = match.group(1), match.group(2)
             # ZeroGPU fails inside @spaces.GPU before the function body, so no progress first.
@@ -269,7 +284,10 @@ def build_app(
 
 def _layout(infer: Callable[..., tuple[Image.Image, int]]) -> gr.Blocks:
     """Lay out the Space's components and wire ``infer`` exactly as its ``app.py`` does."""
-    with gr.Blocks(analytics_enabled=False, **_supported(gr.Blocks.__init__, css=_CSS)) as demo:
+    # Gradio 6 moved css= from Blocks() to launch().
+    blocks_css: dict[str, Any] = {"css": _CSS} if _GRADIO_MAJOR < 6 else {}
+    demo = gr.Blocks(analytics_enabled=False, **blocks_css)
+    with demo:
         with gr.Column(elem_id="col-container"):
             gr.Markdown(_DESCRIPTION)
             with gr.Row():
@@ -296,20 +314,21 @@ def _layout(infer: Callable[..., tuple[Image.Image, int]]) -> gr.Blocks:
                     num_inference_steps = gr.Slider(
                         label="Number of inference steps", minimum=1, maximum=50, step=1, value=4
                     )
-            # Gradio 6 rejects cache_examples="lazy" (README §0); 4 and 5 accept it as the Space has.
+            # Gradio 6 rejects cache_examples="lazy" (README §0); 4 and 5 take it like the Space.
             cache: dict[str, Any] = (
                 {"cache_examples": True, "cache_mode": "lazy"}
                 if _GRADIO_MAJOR >= 6
                 else {"cache_examples": "lazy"}
             )
-            gr.Examples(
+            gr.Examples(  # pyright: ignore[reportUnknownMemberType]  (fn is typed (...) -> Unknown)
                 examples=_EXAMPLES,
                 fn=infer,
                 inputs=[prompt],
                 outputs=[result, seed],
                 **cache,
             )
-        gr.on(
+        # Gradio's own annotation of gr.on's triggers has unknown parts.
+        gr.on(  # pyright: ignore[reportUnknownMemberType]
             triggers=[run_button.click, prompt.submit],
             fn=infer,
             inputs=[prompt, seed, randomize_seed, width, height, num_inference_steps],
@@ -375,6 +394,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Returns:
         The process exit status.
+
     """
     args = _parse_args(argv)
     url = _loopback_url(args.host, args.port)

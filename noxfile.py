@@ -1,0 +1,97 @@
+"""Every project task: ``nox -l`` lists them; plain ``nox`` runs the whole test suite."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import nox
+
+nox.options.default_venv_backend = "uv"
+nox.options.sessions = ["tests", "typecheck", "lint"]
+nox.options.reuse_existing_virtualenvs = True
+
+ROOT = Path(__file__).parent
+PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
+
+TEST_DEPS = ["pytest>=8", "respx>=0.21", "psutil>=5.9", "hypothesis>=6", "trio>=0.25"]
+TYPE_DEPS = ["mypy>=1.10", "pyright>=1.1.380", *TEST_DEPS]
+
+# Each Gradio line the Space may run gets its own environment: a real server for the
+# integration tests, never imported by the client's environment. 4.44 needs the pins that the
+# protocol reference names (§7.8): it imports HfFolder, gone from huggingface_hub >= 1.0.
+GRADIO_SERVERS: dict[str, list[str]] = {
+    "4": [
+        "gradio==4.44.1",
+        "huggingface_hub==0.25.2",
+        "fastapi==0.112.4",
+        "pydantic==2.9.2",
+        "httpx==0.27.2",
+    ],
+    "5": ["gradio==5.50.0"],
+    "6": ["gradio==6.31.0"],
+}
+OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False", "NO_PROXY": "*"}
+
+
+def gradio_servers(session: nox.Session) -> str:
+    """Build (or reuse) one environment per Gradio line; return ``4=python,5=python,...``."""
+    pythons = []
+    for line, requirements in GRADIO_SERVERS.items():
+        env = ROOT / ".nox" / f"gradio-{line}"
+        python = env / "bin" / "python"
+        stamp = env / "requirements.txt"
+        wanted = "\n".join(requirements)
+        if not (python.exists() and stamp.exists() and stamp.read_text() == wanted):
+            session.run("uv", "venv", "--quiet", "--python", PYTHON, str(env), external=True)
+            session.run(
+                "uv", "pip", "install", "--quiet", "--python", str(python), *requirements,
+                external=True,
+            )
+            stamp.write_text(wanted)
+        pythons.append(f"{line}={python}")
+    return ",".join(pythons)
+
+
+@nox.session(python=PYTHON)
+def tests(session: nox.Session) -> None:
+    """Unit tests, and integration tests against real Gradio 4, 5 and 6 servers."""
+    session.install("-e", ".", *TEST_DEPS)
+    servers = gradio_servers(session)
+    session.run(
+        "pytest",
+        *(session.posargs or ["tests"]),
+        env={**OFFLINE_ENV, "FLUX_TEST_GRADIO": servers, "FLUX_REQUIRE_INTEGRATION": "1"},
+    )
+
+
+@nox.session(python=PYTHON)
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict and pyright (strict) on the package, the tests and the examples."""
+    session.install("-e", ".[local]", *TYPE_DEPS)
+    session.run("mypy")
+    session.run("pyright")
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    """ruff: lint and formatting."""
+    session.install("ruff>=0.6")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python=PYTHON)
+def demo(session: nox.Session) -> None:
+    """The Quickstart's main job: generate an image against the built-in local Space, offline."""
+    session.install("-e", ".[local]")
+    session.run("python", "examples/quickstart.py", *session.posargs, env=OFFLINE_ENV)
+
+
+@nox.session(python=PYTHON)
+def fmt(session: nox.Session) -> None:
+    """Apply ruff's fixes and formatting."""
+    session.install("ruff>=0.6")
+    session.run("ruff", "check", "--fix", ".")
+    session.run("ruff", "format", ".")
+
