@@ -176,8 +176,8 @@ class LocalSpace:
             The base URL, e.g. ``http://127.0.0.1:7860``.
 
         Raises:
-            RuntimeError: If the app exits or is not ready within ``startup_timeout``; the
-                message ends with its last output lines.
+            RuntimeError: If ``python`` cannot be run, or the app exits or is not ready within
+                ``startup_timeout``; the message ends with the app's last output lines.
 
         """
         with self._lock:
@@ -187,9 +187,9 @@ class LocalSpace:
             for attempt in range(1, attempts + 1):
                 try:
                     self._url = self._launch(self.port or _free_port())
-                except _PortTakenError:
+                except _PortTakenError as exc:
                     if attempt == attempts:
-                        raise
+                        raise RuntimeError(str(exc)) from None
                     logger.debug("port taken before the app could bind it; retrying")
                 else:
                     break
@@ -252,18 +252,22 @@ class LocalSpace:
         self._workdir = workdir
         command = self._command(port)
         logger.debug("starting local Space: %s", command)
-        process = subprocess.Popen(
-            command,
-            cwd=workdir.name,
-            env=self._environment(workdir.name),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-            bufsize=1,
-        )
+        try:
+            process = subprocess.Popen(
+                command,
+                cwd=workdir.name,
+                env=self._environment(workdir.name),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                encoding="utf-8",
+                errors="replace",
+                bufsize=1,
+            )
+        except OSError as exc:
+            self._cleanup()
+            raise RuntimeError(f"cannot run the local Space with {self.python!r}: {exc}") from exc
         self._process = process
         # Never leave an orphan server behind if the owner forgets stop().
         self._finalizer = weakref.finalize(self, _terminate, process)
@@ -291,14 +295,13 @@ class LocalSpace:
                 return line[len(_READY_PREFIX) :].strip()
         timed_out = process.poll() is None
         self._cleanup()
+        tail = self.output
+        failure = _PortTakenError if any(marker in tail for marker in _PORT_TAKEN) else RuntimeError
         if timed_out:
             reason = f"was not ready within {self.startup_timeout:g} s"
         else:
             reason = f"exited with status {process.returncode}"
-        tail = self.output
-        if not timed_out and any(marker in tail for marker in _PORT_TAKEN):
-            raise _PortTakenError(f"port {port} is taken")
-        raise RuntimeError(f"local Space ({' '.join(command)}) {reason}. Output:\n{tail}")
+        raise failure(f"local Space ({' '.join(command)}) {reason}. Output:\n{tail}")
 
     def _cleanup(self) -> None:
         """Stop the process and reader thread and remove the work directory; idempotent."""
