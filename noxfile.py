@@ -15,7 +15,7 @@ ROOT = Path(__file__).parent
 PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 
 TEST_DEPS = ["pytest>=8", "respx>=0.21", "psutil>=5.9", "hypothesis>=6", "trio>=0.25"]
-TYPE_DEPS = ["mypy>=1.10", "pyright>=1.1.380", *TEST_DEPS]
+TYPE_DEPS = ["mypy>=1.10", "pyright>=1.1.380", "types-psutil", *TEST_DEPS]
 
 # Each Gradio line the Space may run gets its own environment: a real server for the
 # integration tests, never imported by the client's environment. 4.44 needs the pins that the
@@ -45,7 +45,13 @@ def gradio_servers(session: nox.Session) -> str:
         if not (python.exists() and stamp.exists() and stamp.read_text() == wanted):
             session.run("uv", "venv", "--quiet", "--python", PYTHON, str(env), external=True)
             session.run(
-                "uv", "pip", "install", "--quiet", "--python", str(python), *requirements,
+                "uv",
+                "pip",
+                "install",
+                "--quiet",
+                "--python",
+                str(python),
+                *requirements,
                 external=True,
             )
             stamp.write_text(wanted)
@@ -94,4 +100,3 @@ def fmt(session: nox.Session) -> None:
     session.install("ruff>=0.6")
     session.run("ruff", "check", "--fix", ".")
     session.run("ruff", "format", ".")
-

@@ -37,7 +37,8 @@ def main(argv: list[str]) -> int:
                 elif isinstance(event, Completed):
                     image = event.generation
                     path = client.save(image, Path("fox.webp"))
-                    print(f"saved {path} ({image.request.width}×{image.request.height}, seed {image.seed})")
+                    size = f"{image.request.width}×{image.request.height}"
+                    print(f"saved {path} ({size}, seed {image.seed})")
     return 0
 
 

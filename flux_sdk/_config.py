@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal, Union
+from typing import Literal
 
 __all__ = ["DEFAULT_SPACE", "ProtocolName", "Timeout", "TimeoutTypes"]
 
@@ -56,7 +56,7 @@ class Timeout:
         return cls(total=float(value))
 
 
-TimeoutTypes = Union[Timeout, float]
+TimeoutTypes = Timeout | float
 """A `Timeout`, or a number of seconds for the whole job."""
 
 DEFAULT_TIMEOUT = Timeout()

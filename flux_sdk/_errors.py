@@ -9,7 +9,7 @@ FluxError
 │   ├── QueueFullError                     HTTP 503, the Space's queue is full
 │   ├── RateLimitError                     HTTP 429
 │   ├── InputRejectedError                 the Space's own validation refused an input
-│   ├── JobFailedError                     the app raised; .message may be None (hidden by the Space)
+│   ├── JobFailedError                     the app raised; .message is None if the Space hid it
 │   ├── JobCancelledError                  the job was cancelled (by us or by the Space)
 │   ├── EndpointNotFoundError              no `infer` endpoint, or an unknown job
 │   └── DownloadError                      the result file could not be fetched

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError
 from typing_extensions import TypedDict
@@ -205,5 +205,5 @@ class Completed(BaseModel):
     generation: Generation
 
 
-Event = Annotated[Union[Queued, Started, Progress, Log, Completed], Field(discriminator="type")]
+Event = Annotated[Queued | Started | Progress | Log | Completed, Field(discriminator="type")]
 """What a stream yields: a discriminated union, so ``match`` and ``isinstance`` both work."""

@@ -16,7 +16,7 @@ from concurrent.futures import Future
 from contextlib import AbstractContextManager
 from pathlib import Path
 from types import TracebackType
-from typing import TypeVar, Union
+from typing import TypeVar
 
 import anyio
 import httpx
@@ -44,7 +44,7 @@ class _End:
 
 
 _END = _End()
-_Item = Union[Event, BaseException, _End]
+_Item = Event | BaseException | _End
 
 
 class EventStream:

@@ -11,13 +11,13 @@ import logging
 import math
 import os
 import uuid
-from collections.abc import AsyncGenerator, Callable, Generator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import anyio
 import httpx
-from httpx_sse import EventSource
+from httpx_sse import EventSource, ServerSentEvent, SSEError
 
 from . import _protocol as protocol
 from ._auth import SpaceTokenAuth, origin
@@ -42,6 +42,10 @@ _Decoder = Callable[[str, str], protocol.Step]
 _MAX_REDIRECTS = 5
 _MAX_ERROR_BODY = 64 * 1024
 _DOWNLOAD_CHUNK = 1024 * 1024
+# After the result the Space closes the stream at once (close_stream, or the end of a /call/
+# stream); reading to that end lets httpx's chain of async generators finish instead of being
+# garbage-collected open (which trio reports as a ResourceWarning).
+_DRAIN_LIMIT = 1.0
 
 
 class _Deadline:
@@ -80,7 +84,7 @@ def _translate_timeout(seconds: float, phase: TimeoutPhase) -> Generator[None, N
 
 @contextlib.contextmanager
 def _http_errors(timeout: Timeout) -> Generator[None, None, None]:
-    """httpx's exceptions, said in flux-sdk's terms."""
+    """Httpx's exceptions, said in flux-sdk's terms."""
     try:
         yield
     except httpx.ConnectTimeout:
@@ -183,11 +187,14 @@ class Transport:
         deadline = _Deadline(timeout)
         with deadline.scope():
             job = await self._submit(request, queue=queue)
-        finished = False
+        finished = cancelled = False
         try:
-            async with self._open_stream(job.stream_url, deadline) as source:
+            async with (
+                self._open_stream(job.stream_url, deadline) as source,
+                contextlib.aclosing(source.aiter_sse()) as sse_events,
+            ):
                 decode = self._decoder(job)
-                async with contextlib.aclosing(source.aiter_sse()) as sse_events:
+                try:
                     while True:
                         with _translate_timeout(*deadline.window(timeout.idle)):
                             sse = await anext(sse_events, None)
@@ -200,17 +207,21 @@ class Transport:
                         if step is protocol.END:
                             finished = True
                             raise ProtocolError("the Space ended the job without a result")
-                        if isinstance(step, ResponseError):
+                        if isinstance(step, Completed | ResponseError):
                             finished = True
-                            raise step
-                        if isinstance(step, Completed):
-                            finished = True
+                            await _drain(sse_events, deadline.window(_DRAIN_LIMIT)[0])
+                            if isinstance(step, ResponseError):
+                                raise step
                         yield step
                         if finished:
                             return
+                finally:
+                    if not finished:
+                        cancelled = True
+                        await self._cancel(job, timeout.cancel, sse_events)
         finally:
-            if not finished:
-                await self._cancel(job)
+            if not finished and not cancelled:
+                await self._cancel(job, timeout.cancel, None)
 
     def _decoder(self, job: _Job) -> _Decoder:
         context = job.context
@@ -253,7 +264,9 @@ class Transport:
         )
 
     @contextlib.asynccontextmanager
-    async def _open_stream(self, url: str, deadline: _Deadline) -> AsyncGenerator[EventSource, None]:
+    async def _open_stream(
+        self, url: str, deadline: _Deadline
+    ) -> AsyncGenerator[EventSource, None]:
         with _http_errors(self.timeout):
             request = self._http.build_request("GET", url, headers={"accept": "text/event-stream"})
             with deadline.scope():
@@ -270,16 +283,21 @@ class Transport:
             finally:
                 await _close_quietly(response)
 
-    async def _cancel(self, job: _Job) -> None:
+    async def _cancel(
+        self, job: _Job, seconds: float, events: AsyncIterator[ServerSentEvent] | None
+    ) -> None:
         # Shielded: this runs while the caller is being cancelled, and must still reach the
         # Space, or the job keeps the Space's single worker (and the user's quota) busy.
         url = f"{self.base_url}{job.context.api_prefix}/cancel"
-        with anyio.CancelScope(shield=True), anyio.move_on_after(self.timeout.cancel):
+        with anyio.CancelScope(shield=True), anyio.move_on_after(seconds):
             try:
                 response = await self._http.post(url, json=job.cancel_body)
                 logger.info("job %s cancelled: HTTP %s", job.context.event_id, response.status_code)
             except httpx.HTTPError as exc:
                 logger.info("job %s: cancel failed: %r", job.context.event_id, exc)
+            if events is not None:
+                # The Space confirms with a cancelled result and closes the stream (§4.4).
+                await _drain(events, seconds)
 
     # -- files ----------------------------------------------------------------------------------
 
@@ -308,8 +326,13 @@ class Transport:
         return target
 
     @contextlib.asynccontextmanager
-    async def _download(self, url: str, max_bytes: int) -> AsyncGenerator[AsyncGenerator[bytes, None], None]:
-        with _http_errors(self.timeout), _translate_timeout(self.timeout.total or math.inf, "total"):
+    async def _download(
+        self, url: str, max_bytes: int
+    ) -> AsyncGenerator[AsyncGenerator[bytes, None], None]:
+        with (
+            _http_errors(self.timeout),
+            _translate_timeout(self.timeout.total or math.inf, "total"),
+        ):
             response = await self._follow(url)
             try:
                 declared = response.headers.get("content-length")
@@ -390,6 +413,12 @@ async def _capped(response: httpx.Response, max_bytes: int) -> AsyncGenerator[by
         if received > max_bytes:
             raise _too_large(max_bytes, response.status_code)
         yield chunk
+
+
+async def _drain(events: AsyncIterator[ServerSentEvent], seconds: float) -> None:
+    with anyio.move_on_after(seconds), contextlib.suppress(httpx.HTTPError, SSEError):
+        async for _ in events:
+            pass
 
 
 def _too_large(max_bytes: int, status_code: int) -> DownloadError:

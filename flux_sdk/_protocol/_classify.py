@@ -8,10 +8,10 @@ import re
 
 from .._errors import (
     EndpointNotFoundError,
-    ProtocolError,
     GPUUnavailableError,
     InputRejectedError,
     JobFailedError,
+    ProtocolError,
     QueueFullError,
     QuotaExceededError,
     RateLimitError,
@@ -123,7 +123,7 @@ def _read_body(body: bytes, content_type: str) -> tuple[object, str | None]:
     text = body.decode("utf-8", errors="replace").strip()
     if not text:
         return None, None
-    if "json" in content_type or text[:1] in "{[\"":
+    if "json" in content_type or text[:1] in '{["':
         try:
             payload = loads(text)
         except ProtocolError:

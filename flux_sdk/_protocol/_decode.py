@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Union
 from urllib.parse import urljoin, urlsplit
 
 from .._errors import JobCancelledError, JobFailedError, ProtocolError, ResponseError
@@ -31,7 +30,7 @@ class StreamEnd(enum.Enum):
 
 
 END = StreamEnd.END
-Step = Union[Event, ResponseError, StreamEnd, None]
+Step = Event | ResponseError | StreamEnd | None
 
 
 @dataclass(frozen=True)

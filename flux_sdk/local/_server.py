@@ -7,6 +7,7 @@ importable; Gradio only has to exist in the interpreter passed as ``python``.
 from __future__ import annotations
 
 import collections
+import contextlib
 import json
 import logging
 import os
@@ -28,7 +29,7 @@ __all__ = ["LocalSpace"]
 logger = logging.getLogger("flux_sdk.local")
 
 _APP_PATH: Final = Path(__file__).with_name("_app.py")
-_READY_PREFIX: Final = "FLUX-LOCAL-READY "
+_READY_PREFIX: Final = "FLUX-LOCAL-READY "  # _app.READY_PREFIX; _app cannot be imported here
 _TAIL_LINES: Final = 200
 _STOP_TIMEOUT: Final = 10.0
 _PORT_ATTEMPTS: Final = 3
@@ -283,24 +284,27 @@ class LocalSpace:
         self._reader.start()
 
         deadline = time.monotonic() + self.startup_timeout
+        exited = False
         while (remaining := deadline - time.monotonic()) > 0:
             try:
                 line = lines.get(timeout=remaining)
             except queue.Empty:
                 break
-            if line is None:  # EOF: the app exited
+            if line is None:  # EOF: the app closed its output, so it is exiting
+                exited = True
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    process.wait(timeout=_STOP_TIMEOUT)  # for its real exit status
                 break
             if line.startswith(_READY_PREFIX):
                 ready.set()
                 return line[len(_READY_PREFIX) :].strip()
-        timed_out = process.poll() is None
         self._cleanup()
         tail = self.output
         failure = _PortTakenError if any(marker in tail for marker in _PORT_TAKEN) else RuntimeError
-        if timed_out:
-            reason = f"was not ready within {self.startup_timeout:g} s"
-        else:
+        if exited:
             reason = f"exited with status {process.returncode}"
+        else:
+            reason = f"was not ready within {self.startup_timeout:g} s"
         raise failure(f"local Space ({' '.join(command)}) {reason}. Output:\n{tail}")
 
     def _cleanup(self) -> None:

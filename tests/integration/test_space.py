@@ -16,7 +16,6 @@ from flux_sdk import (
     Event,
     FluxClient,
     GPUUnavailableError,
-    JobCancelledError,
     JobFailedError,
     Log,
     Progress,
@@ -71,9 +70,11 @@ async def test_queue_stream_reports_queue_progress_and_result(server: Server) ->
 
 
 async def test_zerogpu_notices_arrive_as_log_events(server: Server) -> None:
-    async with AsyncFluxClient(server.url, protocol="queue") as client:
-        async with client.stream("[info] a fox") as stream:
-            events = [event async for event in stream]
+    async with (
+        AsyncFluxClient(server.url, protocol="queue") as client,
+        client.stream("[info] a fox") as stream,
+    ):
+        events = [event async for event in stream]
     logs = [event for event in events if isinstance(event, Log)]
     assert [log.message for log in logs][:1] == ["Waiting for a GPU to become available"]
     assert {log.level for log in logs} >= {"info", "warning"}
