@@ -13,6 +13,7 @@ from typing_extensions import Self, Unpack
 from ._auth import resolve_token
 from ._config import (
     DEFAULT_MAX_DOWNLOAD_BYTES,
+    DEFAULT_MAX_RETRIES,
     DEFAULT_SPACE,
     DEFAULT_TIMEOUT,
     ProtocolName,
@@ -21,7 +22,7 @@ from ._config import (
 )
 from ._errors import ProtocolError
 from ._models import Completed, Event, GenerateParams, GenerateRequest, Generation
-from ._transport import Transport
+from ._transport import JobOptions, Transport
 
 __all__ = ["AsyncEventStream", "AsyncFluxClient"]
 
@@ -50,6 +51,14 @@ def check_protocol(protocol: ProtocolName) -> ProtocolName:
     if protocol not in _PROTOCOLS:
         raise ValueError(f"protocol must be one of {', '.join(_PROTOCOLS)}; got {protocol!r}")
     return protocol
+
+
+def check_retries(max_retries: int) -> int:
+    """``max_retries`` itself, or a ValueError when it is not a count."""
+    # Checked at run time too: callers without a type checker pass floats and strings.
+    if type(max_retries) is not int or max_retries < 0:
+        raise ValueError(f"max_retries must be an integer >= 0; got {max_retries!r}")
+    return max_retries
 
 
 class AsyncEventStream:
@@ -98,6 +107,11 @@ class AsyncFluxClient:
         timeout: A `Timeout`, or seconds for a whole job.
         proxy: A proxy URL for all requests (else the usual proxy environment variables).
         headers: Extra headers sent with every request.
+        max_retries: How often to re-send a submission the Space certainly did not accept
+            (connection refused, HTTP 429, 502, 503, 504), with exponential backoff and jitter,
+            honouring ``Retry-After``. A job the Space accepted is never sent twice.
+        wait_on_quota: On `QuotaExceededError` with a ``retry_after`` that fits in the total
+            timeout, wait it out and try again (off by default: it can wait long).
         max_download_bytes: The largest image `download` and `save` accept.
         http_transport: An httpx transport to use instead of the network (tests, mocks).
 
@@ -115,11 +129,15 @@ class AsyncFluxClient:
         timeout: TimeoutTypes = DEFAULT_TIMEOUT,
         proxy: str | None = None,
         headers: Mapping[str, str] | None = None,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        wait_on_quota: bool = False,
         max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES,
         http_transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._protocol: ProtocolName = check_protocol(protocol)
         self._timeout = Timeout.coerce(timeout)
+        self._max_retries = check_retries(max_retries)
+        self._wait_on_quota = wait_on_quota
         self._max_download_bytes = max_download_bytes
         self._transport = Transport(
             base_url,
@@ -129,6 +147,7 @@ class AsyncFluxClient:
             proxy=proxy,
             http_transport=http_transport,
             max_download_bytes=max_download_bytes,
+            max_retries=self._max_retries,
         )
 
     @property
@@ -165,6 +184,8 @@ class AsyncFluxClient:
         *,
         protocol: ProtocolName | None = None,
         timeout: TimeoutTypes | None = None,
+        max_retries: int | None = None,
+        wait_on_quota: bool | None = None,
         **params: Unpack[GenerateParams],
     ) -> Generation:
         """Generate one image and return where it is.
@@ -173,6 +194,8 @@ class AsyncFluxClient:
             prompt: The text prompt, or a ready `GenerateRequest`.
             protocol: Overrides the client's protocol for this call.
             timeout: Overrides the client's timeout for this call.
+            max_retries: Overrides the client's ``max_retries`` for this call.
+            wait_on_quota: Overrides the client's ``wait_on_quota`` for this call.
             **params: ``seed``, ``randomize_seed``, ``width``, ``height``,
                 ``num_inference_steps`` (see `GenerateRequest` for limits and defaults).
 
@@ -185,7 +208,14 @@ class AsyncFluxClient:
             FluxTimeoutError: A time limit ran out; the job is cancelled on the Space.
             FluxConnectionError: The Space could not be reached.
         """
-        async with self.stream(prompt, protocol=protocol, timeout=timeout, **params) as events:
+        async with self.stream(
+            prompt,
+            protocol=protocol,
+            timeout=timeout,
+            max_retries=max_retries,
+            wait_on_quota=wait_on_quota,
+            **params,
+        ) as events:
             async for event in events:
                 if isinstance(event, Completed):
                     return event.generation
@@ -197,6 +227,8 @@ class AsyncFluxClient:
         *,
         protocol: ProtocolName | None = None,
         timeout: TimeoutTypes | None = None,
+        max_retries: int | None = None,
+        wait_on_quota: bool | None = None,
         **params: Unpack[GenerateParams],
     ) -> AsyncEventStream:
         """Start a job and follow it event by event.
@@ -211,13 +243,15 @@ class AsyncFluxClient:
         """
         request = build_request(prompt, params)
         chosen = check_protocol(protocol) if protocol is not None else self._protocol
-        return AsyncEventStream(
-            self._transport.events(
-                request,
-                queue=chosen != "call",
-                timeout=Timeout.coerce(timeout) if timeout is not None else self._timeout,
-            )
+        options = JobOptions(
+            queue=chosen != "call",
+            timeout=Timeout.coerce(timeout) if timeout is not None else self._timeout,
+            max_retries=check_retries(max_retries)
+            if max_retries is not None
+            else self._max_retries,
+            wait_on_quota=self._wait_on_quota if wait_on_quota is None else wait_on_quota,
         )
+        return AsyncEventStream(self._transport.events(request, options))
 
     async def download(self, generation: Generation) -> bytes:
         """The image's bytes.

@@ -17,6 +17,7 @@ position, progress, ZeroGPU notices, error text on every Gradio line), ``"call"`
 ``/call/`` API), or ``"auto"`` (currently the queue protocol)."""
 
 DEFAULT_MAX_DOWNLOAD_BYTES = 64 * 1024 * 1024
+DEFAULT_MAX_RETRIES = 2
 
 
 @dataclass(frozen=True)

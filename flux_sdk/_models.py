@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError
 from typing_extensions import TypedDict
@@ -65,35 +65,34 @@ class GenerateRequest(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     prompt: Annotated[str, Field(strict=True, min_length=1)]
-    seed: Annotated[StrictInt, Field(ge=0, le=MAX_SEED)]
-    randomize_seed: StrictBool
-    width: _Size
-    height: _Size
-    num_inference_steps: Annotated[StrictInt, Field(ge=MIN_STEPS, le=MAX_STEPS)]
+    seed: Annotated[StrictInt, Field(ge=0, le=MAX_SEED)] = 0
+    randomize_seed: StrictBool = True
+    width: _Size = 1024
+    height: _Size = 1024
+    num_inference_steps: Annotated[StrictInt, Field(ge=MIN_STEPS, le=MAX_STEPS)] = 4
 
-    # The defaults live in this signature (not on the fields) so that type checkers see the real
-    # parameters and a bad value becomes InvalidRequestError rather than pydantic's error.
-    def __init__(
-        self,
-        *,
-        prompt: str,
-        seed: int = 0,
-        randomize_seed: bool = True,
-        width: int = 1024,
-        height: int = 1024,
-        num_inference_steps: int = 4,
-    ) -> None:
-        try:
-            super().__init__(
-                prompt=prompt,
-                seed=seed,
-                randomize_seed=randomize_seed,
-                width=width,
-                height=height,
-                num_inference_steps=num_inference_steps,
-            )
-        except ValidationError as exc:
-            raise _invalid(exc) from None
+    if TYPE_CHECKING:
+        # What type checkers see: the real parameters, keyword-only.
+        def __init__(
+            self,
+            *,
+            prompt: str,
+            seed: int = 0,
+            randomize_seed: bool = True,
+            width: int = 1024,
+            height: int = 1024,
+            num_inference_steps: int = 4,
+        ) -> None: ...
+
+    else:
+
+        def __init__(self, **data: object) -> None:
+            # A bad value becomes InvalidRequestError (field, value, allowed range), not
+            # pydantic's ValidationError, so users catch one error for bad input.
+            try:
+                super().__init__(**data)
+            except ValidationError as exc:
+                raise _invalid(exc) from None
 
     def to_data(self) -> list[object]:
         """The Gradio ``data`` list, in the order of the Space's ``infer`` inputs."""
@@ -111,7 +110,8 @@ def _invalid(exc: ValidationError) -> InvalidRequestError:
     first = exc.errors()[0]
     field = str(first["loc"][0]) if first["loc"] else "request"
     constraint = _CONSTRAINTS.get(field, "a known parameter (" + ", ".join(_CONSTRAINTS) + ")")
-    return InvalidRequestError(field, first.get("input"), constraint)
+    value = None if first["type"] == "missing" else first.get("input")
+    return InvalidRequestError(field, value, constraint)
 
 
 class Generation(BaseModel):

@@ -27,6 +27,7 @@ from typing_extensions import Self, Unpack
 from ._client import AsyncEventStream, AsyncFluxClient
 from ._config import (
     DEFAULT_MAX_DOWNLOAD_BYTES,
+    DEFAULT_MAX_RETRIES,
     DEFAULT_SPACE,
     DEFAULT_TIMEOUT,
     ProtocolName,
@@ -136,6 +137,9 @@ class FluxClient:
         timeout: A `Timeout`, or seconds for a whole job.
         proxy: A proxy URL for all requests (else the usual proxy environment variables).
         headers: Extra headers sent with every request.
+        max_retries: How often to re-send a submission the Space certainly did not accept;
+            see `AsyncFluxClient`.
+        wait_on_quota: Wait out a ZeroGPU quota error's ``retry_after`` and try again.
         max_download_bytes: The largest image `download` and `save` accept.
         http_transport: An httpx *async* transport to use instead of the network.
 
@@ -154,6 +158,8 @@ class FluxClient:
         timeout: TimeoutTypes = DEFAULT_TIMEOUT,
         proxy: str | None = None,
         headers: Mapping[str, str] | None = None,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        wait_on_quota: bool = False,
         max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES,
         http_transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
@@ -170,6 +176,8 @@ class FluxClient:
                     timeout=timeout,
                     proxy=proxy,
                     headers=headers,
+                    max_retries=max_retries,
+                    wait_on_quota=wait_on_quota,
                     max_download_bytes=max_download_bytes,
                     http_transport=http_transport,
                 )
@@ -225,11 +233,20 @@ class FluxClient:
         *,
         protocol: ProtocolName | None = None,
         timeout: TimeoutTypes | None = None,
+        max_retries: int | None = None,
+        wait_on_quota: bool | None = None,
         **params: Unpack[GenerateParams],
     ) -> Generation:
         """Generate one image and return where it is; see `AsyncFluxClient.generate`."""
         return self._call(
-            lambda: self._async.generate(prompt, protocol=protocol, timeout=timeout, **params)
+            lambda: self._async.generate(
+                prompt,
+                protocol=protocol,
+                timeout=timeout,
+                max_retries=max_retries,
+                wait_on_quota=wait_on_quota,
+                **params,
+            )
         )
 
     def stream(
@@ -238,12 +255,21 @@ class FluxClient:
         *,
         protocol: ProtocolName | None = None,
         timeout: TimeoutTypes | None = None,
+        max_retries: int | None = None,
+        wait_on_quota: bool | None = None,
         **params: Unpack[GenerateParams],
     ) -> EventStream:
         """Start a job and follow it event by event; see `AsyncFluxClient.stream`."""
         return EventStream(
             self._portal,
-            self._async.stream(prompt, protocol=protocol, timeout=timeout, **params),
+            self._async.stream(
+                prompt,
+                protocol=protocol,
+                timeout=timeout,
+                max_retries=max_retries,
+                wait_on_quota=wait_on_quota,
+                **params,
+            ),
         )
 
     def download(self, generation: Generation) -> bytes:

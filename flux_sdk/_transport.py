@@ -10,6 +10,7 @@ import contextlib
 import logging
 import math
 import os
+import random
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Mapping
 from dataclasses import dataclass
@@ -17,10 +18,10 @@ from pathlib import Path
 
 import anyio
 import httpx
-from httpx_sse import EventSource, ServerSentEvent, SSEError
+from httpx_sse import ServerSentEvent
 
 from . import _protocol as protocol
-from ._auth import SpaceTokenAuth, origin
+from ._auth import SpaceTokenAuth
 from ._config import Timeout
 from ._errors import (
     DownloadError,
@@ -28,10 +29,11 @@ from ._errors import (
     FluxConnectionError,
     FluxTimeoutError,
     ProtocolError,
+    QuotaExceededError,
     ResponseError,
     TimeoutPhase,
 )
-from ._models import Completed, Event, GenerateRequest, Generation
+from ._models import Completed, Event, GenerateRequest, Generation, Log
 from ._protocol._json import as_object, loads
 from ._version import __version__
 
@@ -41,6 +43,11 @@ _Decoder = Callable[[str, str], protocol.Step]
 
 _MAX_REDIRECTS = 5
 _MAX_ERROR_BODY = 64 * 1024
+_MAX_JSON_BODY = 8 * 1024 * 1024
+# Statuses after which a submission was certainly not accepted, so it is safe to send again:
+# rate limited, the queue is full, or the HF proxy could not reach the app.
+_RETRY_STATUSES = frozenset({429, 502, 503, 504})
+_BACKOFF_BASE, _BACKOFF_CAP = 0.5, 8.0
 _DOWNLOAD_CHUNK = 1024 * 1024
 # After the result the Space closes the stream at once (close_stream, or the end of a /call/
 # stream); reading to that end lets httpx's chain of async generators finish instead of being
@@ -98,6 +105,16 @@ def _http_errors(timeout: Timeout) -> Generator[None, None, None]:
 
 
 @dataclass(frozen=True)
+class JobOptions:
+    """How to run one job: the protocol, its time limits, and what to retry."""
+
+    queue: bool
+    timeout: Timeout
+    max_retries: int
+    wait_on_quota: bool
+
+
+@dataclass(frozen=True)
 class _Job:
     """A job the Space has accepted: enough to follow it and to cancel it."""
 
@@ -120,6 +137,7 @@ class Transport:
         proxy: str | None,
         http_transport: httpx.AsyncBaseTransport | None,
         max_download_bytes: int,
+        max_retries: int,
     ) -> None:
         url = httpx.URL(base_url)
         if url.scheme not in ("http", "https") or not url.host:
@@ -127,7 +145,7 @@ class Transport:
         self.base_url = str(url).rstrip("/")
         self.timeout = timeout
         self.max_download_bytes = max_download_bytes
-        self._origin = origin(url)
+        self.max_retries = max_retries
         default_headers = {
             "user-agent": f"flux-sdk/{__version__}",
             # The spaces package treats requests without it as browser traffic (§6).
@@ -169,29 +187,50 @@ class Transport:
             # Concurrent jobs that saw the same stale config refresh it once, not once each.
             if self._config is not None and not (refresh and self._config is stale):
                 return self._config
-            response = await self._send("GET", f"{self.base_url}/config")
-            self._config = protocol.parse_config(_json(response))
+            answer = await self._send(
+                "GET", f"{self.base_url}/config", retries=self.max_retries, idempotent=True
+            )
+            self._config = protocol.parse_config(answer)
             logger.debug("discovered %s: %s", self.base_url, self._config)
             return self._config
 
     # -- jobs -----------------------------------------------------------------------------------
 
     async def events(
-        self, request: GenerateRequest, *, queue: bool, timeout: Timeout
+        self, request: GenerateRequest, options: JobOptions
     ) -> AsyncGenerator[Event, None]:
         """Run one job and yield its events; the last one is `Completed`.
 
         Leaving early (closing the generator, or cancelling the task iterating it) cancels the
         job on the Space, bounded by ``timeout.cancel``.
         """
-        deadline = _Deadline(timeout)
+        deadline = _Deadline(options.timeout)
+        while True:
+            try:
+                async with contextlib.aclosing(self._run(request, options, deadline)) as events:
+                    async for event in events:
+                        yield event
+                return
+            except QuotaExceededError as exc:
+                wait = _quota_wait(exc, options, deadline)
+                if wait is None:
+                    raise
+                message = f"{exc.message} Waiting {wait:.0f} s, then trying again (wait_on_quota)."
+                logger.warning("%s", message)
+                yield Log(level="warning", message=message, title="flux-sdk")
+                await anyio.sleep(wait)
+
+    async def _run(
+        self, request: GenerateRequest, options: JobOptions, deadline: _Deadline
+    ) -> AsyncGenerator[Event, None]:
+        timeout = options.timeout
         with deadline.scope():
-            job = await self._submit(request, queue=queue)
+            job = await self._submit(request, options)
         finished = cancelled = False
         try:
             async with (
-                self._open_stream(job.stream_url, deadline) as source,
-                contextlib.aclosing(source.aiter_sse()) as sse_events,
+                self._open_stream(job.stream_url, deadline) as response,
+                contextlib.aclosing(_read_sse(response)) as sse_events,
             ):
                 decode = self._decoder(job)
                 try:
@@ -204,12 +243,11 @@ class Transport:
                         step = decode(sse.event, sse.data)
                         if step is None:
                             continue
-                        if step is protocol.END:
-                            finished = True
-                            raise ProtocolError("the Space ended the job without a result")
-                        if isinstance(step, Completed | ResponseError):
+                        if step is protocol.END or isinstance(step, Completed | ResponseError):
                             finished = True
                             await _drain(sse_events, deadline.window(_DRAIN_LIMIT)[0])
+                            if step is protocol.END:
+                                raise ProtocolError("the Space ended the job without a result")
                             if isinstance(step, ResponseError):
                                 raise step
                         yield step
@@ -229,26 +267,34 @@ class Transport:
             return lambda _event, data: protocol.decode_queue(data, context)
         return lambda event, data: protocol.decode_call(event, data, context)
 
-    async def _submit(self, request: GenerateRequest, *, queue: bool) -> _Job:
+    async def _submit(self, request: GenerateRequest, options: JobOptions) -> _Job:
         try:
-            return await self._submit_once(request, queue=queue, refresh=False)
+            return await self._submit_once(request, options, refresh=False)
         except EndpointNotFoundError:
             # The Space may have moved between Gradio lines (the /gradio_api prefix, §7.1):
             # discover once more and try again, once.
-            return await self._submit_once(request, queue=queue, refresh=True)
+            return await self._submit_once(request, options, refresh=True)
 
-    async def _submit_once(self, request: GenerateRequest, *, queue: bool, refresh: bool) -> _Job:
+    async def _submit_once(
+        self, request: GenerateRequest, options: JobOptions, *, refresh: bool
+    ) -> _Job:
         config = await self.config(refresh=refresh)
         api = f"{self.base_url}{config.api_prefix}"
-        if queue:
+        if options.queue:
             session_hash = uuid.uuid4().hex
             body = protocol.join_body(request, config.fn_index, session_hash)
-            event_id = _event_id(await self._send("POST", f"{api}/queue/join", json=body))
+            answer = await self._send(
+                "POST", f"{api}/queue/join", json=body, retries=options.max_retries
+            )
+            event_id = _event_id(answer)
             stream_url = f"{api}/queue/data?session_hash={session_hash}"
         else:
             body = protocol.call_body(request)
-            event_id = _event_id(await self._send("POST", f"{api}/call/infer", json=body))
-            session_hash = event_id
+            answer = await self._send(
+                "POST", f"{api}/call/infer", json=body, retries=options.max_retries
+            )
+            # A /call/ job's session is its event_id (§4.4).
+            event_id = session_hash = _event_id(answer)
             stream_url = f"{api}/call/infer/{event_id}"
         logger.info("job %s submitted to %s", event_id, self.base_url)
         return _Job(
@@ -260,13 +306,13 @@ class Transport:
                 event_id=event_id,
             ),
             cancel_body=protocol.cancel_body(config.fn_index, session_hash, event_id),
-            queue=queue,
+            queue=options.queue,
         )
 
     @contextlib.asynccontextmanager
     async def _open_stream(
         self, url: str, deadline: _Deadline
-    ) -> AsyncGenerator[EventSource, None]:
+    ) -> AsyncGenerator[httpx.Response, None]:
         with _http_errors(self.timeout):
             request = self._http.build_request("GET", url, headers={"accept": "text/event-stream"})
             with deadline.scope():
@@ -279,7 +325,7 @@ class Transport:
                     raise ProtocolError(
                         f"expected an event stream, got {response.headers.get('content-type')!r}"
                     )
-                yield EventSource(response)
+                yield response
             finally:
                 await _close_quietly(response)
 
@@ -366,30 +412,105 @@ class Transport:
 
     # -- plain requests -------------------------------------------------------------------------
 
-    async def _send(self, method: str, url: str, *, json: object = None) -> httpx.Response:
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        json: object = None,
+        retries: int = 0,
+        idempotent: bool = False,
+    ) -> object:
+        """One request's decoded JSON answer; retried where that is safe."""
         with _http_errors(self.timeout):
-            request = self._http.build_request(method, url, json=json)
-            logger.debug("%s %s", method, request.url.path)
-            response = await self._http.send(request, stream=True)
-            try:
-                if response.status_code != 200:
-                    raise await _error_from(response)
-                await response.aread()
-            finally:
-                await response.aclose()
-            return response
+            attempt = 0
+            while True:
+                try:
+                    return await self._exchange(method, url, json)
+                except (httpx.TransportError, ResponseError) as exc:
+                    delay = _retry_delay(exc, attempt, retries, idempotent=idempotent)
+                    if delay is None:
+                        raise
+                    attempt += 1
+                    logger.warning(
+                        "%s %s failed (%s); retry %d of %d in %.2f s",
+                        method,
+                        httpx.URL(url).path,
+                        _describe(exc),
+                        attempt,
+                        retries,
+                        delay,
+                    )
+                    await anyio.sleep(delay)
+
+    async def _exchange(self, method: str, url: str, json: object) -> object:
+        request = self._http.build_request(method, url, json=json)
+        logger.debug("%s %s", method, request.url.path)
+        response = await self._http.send(request, stream=True)
+        try:
+            if response.status_code != 200:
+                raise await _error_from(response)
+            body = await _read_capped(response, _MAX_JSON_BODY)
+        finally:
+            await response.aclose()
+        return loads(body)
 
 
-def _event_id(response: httpx.Response) -> str:
-    payload = as_object(_json(response))
+def _retry_delay(
+    exc: httpx.TransportError | ResponseError, attempt: int, retries: int, *, idempotent: bool
+) -> float | None:
+    """Seconds to wait before sending again, or None when the request must not be re-sent."""
+    if attempt >= retries:
+        return None
+    if isinstance(exc, ResponseError):
+        if exc.status_code not in _RETRY_STATUSES:
+            return None
+        if exc.retry_after is not None:
+            return exc.retry_after.total_seconds()
+    # A request that never reached the Space is safe to send again; one that may have reached it
+    # is only safe when repeating it changes nothing (GET /config): a second join could run, and
+    # bill ZeroGPU quota for, the same job twice.
+    elif not (idempotent or isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))):
+        return None
+    return min(_BACKOFF_CAP, _BACKOFF_BASE * 2.0**attempt) * random.uniform(0.5, 1.0)
+
+
+def _describe(exc: BaseException) -> str:
+    return str(exc) or type(exc).__name__
+
+
+def _quota_wait(exc: QuotaExceededError, options: JobOptions, deadline: _Deadline) -> float | None:
+    """How long ``wait_on_quota`` waits before trying again, or None to give up now."""
+    if not options.wait_on_quota or exc.retry_after is None:
+        return None
+    wait = exc.retry_after.total_seconds()
+    return wait if wait < deadline.remaining() else None
+
+
+async def _read_capped(response: httpx.Response, limit: int) -> bytes:
+    body = bytearray()
+    async for chunk in response.aiter_bytes():
+        body += chunk
+        if len(body) > limit:
+            raise ProtocolError(f"the Space sent a body larger than {limit} bytes")
+    return bytes(body)
+
+
+async def _read_sse(response: httpx.Response) -> AsyncGenerator[ServerSentEvent, None]:
+    reader = protocol.SSEReader()
+    async for chunk in response.aiter_bytes():
+        for event in reader.feed(chunk):
+            yield event
+    for event in reader.close():
+        yield event
+
+
+def _event_id(answer: object) -> str:
+    payload = as_object(answer)
     event_id = payload.get("event_id") if payload is not None else None
     if not isinstance(event_id, str) or not event_id:
-        raise ProtocolError(f"the Space answered without an event_id: {response.text[:200]!r}")
+        raise ProtocolError(f"the Space answered without an event_id: {answer!r:.200}")
     return event_id
-
-
-def _json(response: httpx.Response) -> object:
-    return loads(response.content)
 
 
 async def _error_from(response: httpx.Response) -> ResponseError:
@@ -416,7 +537,7 @@ async def _capped(response: httpx.Response, max_bytes: int) -> AsyncGenerator[by
 
 
 async def _drain(events: AsyncIterator[ServerSentEvent], seconds: float) -> None:
-    with anyio.move_on_after(seconds), contextlib.suppress(httpx.HTTPError, SSEError):
+    with anyio.move_on_after(seconds), contextlib.suppress(httpx.HTTPError, ProtocolError):
         async for _ in events:
             pass
 

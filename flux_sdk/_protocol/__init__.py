@@ -4,10 +4,12 @@ from ._classify import classify, classify_http, normalise, parse_retry_after
 from ._decode import END, JobContext, Step, StreamEnd, decode_call, decode_queue
 from ._discovery import SpaceConfig, parse_config
 from ._payload import call_body, cancel_body, join_body
+from ._sse import SSEReader
 
 __all__ = [
     "END",
     "JobContext",
+    "SSEReader",
     "SpaceConfig",
     "Step",
     "StreamEnd",

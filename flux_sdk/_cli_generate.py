@@ -1,0 +1,181 @@
+"""``flux generate``: run one job, follow it on the live display, save the image.
+
+The request is validated before anything else happens (no Space is contacted, no local Space is
+started, for a value out of range). The job runs on the synchronous `FluxClient`: Ctrl-C leaves
+the event stream's ``with`` block, which cancels the job on the Space before the command exits.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from ._cli_display import NoticeHandler, open_display
+from ._cli_errors import OutputError
+from ._config import DEFAULT_TIMEOUT, ProtocolName
+from ._models import Completed, GenerateRequest, Generation
+
+__all__ = ["GenerateOptions", "Saved", "default_filename", "output_path", "run_generate"]
+
+
+@dataclass(frozen=True)
+class GenerateOptions:
+    """What ``flux generate`` was asked to do.
+
+    Attributes:
+        prompt: The text prompt.
+        output: ``-o``: a file, a directory, or None for ``flux-<seed>.webp`` in the cwd.
+        width: Image width in pixels.
+        height: Image height in pixels.
+        steps: Inference steps.
+        seed: The seed; None randomizes it on the Space.
+        space: The Space's URL, or ``"local"``.
+        token: A Hugging Face token, or None for ``HF_TOKEN``.
+        protocol: ``"auto"``, ``"queue"`` or ``"call"``.
+        timeout: Seconds for the whole job, or None for the SDK's default.
+    """
+
+    prompt: str
+    output: str | None
+    width: int
+    height: int
+    steps: int
+    seed: int | None
+    space: str
+    token: str | None
+    protocol: ProtocolName
+    timeout: float | None
+
+
+@dataclass(frozen=True)
+class Saved:
+    """A saved image, as the command reports it.
+
+    Attributes:
+        path: Where the file is (as the user named it, or the default name).
+        generation: The job's result.
+    """
+
+    path: Path
+    generation: Generation
+
+    def summary(self) -> str:
+        """``"saved fox.webp (768×512, seed 7)"``."""
+        request = self.generation.request
+        return (
+            f"saved {self.path} ({request.width}\N{MULTIPLICATION SIGN}{request.height}, "
+            f"seed {self.generation.seed})"
+        )
+
+    def to_json(self) -> dict[str, object]:
+        """The JSON object printed on stdout in machine-readable mode."""
+        return {
+            "path": os.path.abspath(self.path),
+            "url": self.generation.url,
+            "seed": self.generation.seed,
+            "width": self.generation.request.width,
+            "height": self.generation.request.height,
+            "prompt": self.generation.request.prompt,
+        }
+
+
+def build_request(options: GenerateOptions) -> GenerateRequest:
+    """The validated request: randomized seed unless ``--seed`` was given.
+
+    Raises:
+        InvalidRequestError: A value is out of the Space's range.
+    """
+    return GenerateRequest(
+        prompt=options.prompt,
+        seed=options.seed if options.seed is not None else 0,
+        randomize_seed=options.seed is None,
+        width=options.width,
+        height=options.height,
+        num_inference_steps=options.steps,
+    )
+
+
+def default_filename(seed: int) -> str:
+    """``flux-<seed>.webp``: the Space sends WebP."""
+    return f"flux-{seed}.webp"
+
+
+def output_path(output: str | None, seed: int) -> Path:
+    """Where to save: ``-o FILE``, ``-o DIR/flux-<seed>.webp``, or ``flux-<seed>.webp``."""
+    if output is None:
+        return Path(default_filename(seed))
+    path = Path(output).expanduser()
+    if path.is_dir():
+        return path / default_filename(seed)
+    return path
+
+
+def run_generate(options: GenerateOptions, *, live: bool, stream: IO[str] | None = None) -> Saved:
+    """Generate one image and save it.
+
+    Args:
+        options: The parsed command line.
+        live: Show the live display on ``stream``.
+        stream: The terminal stream for the display; defaults to stderr.
+
+    Returns:
+        The saved image.
+
+    Raises:
+        InvalidRequestError: A value is out of range (nothing was contacted or started).
+        UsageError: ``--space local`` without Gradio installed.
+        FluxError: The job failed (see the exception tree).
+        OutputError: The file could not be written.
+        KeyboardInterrupt: Ctrl-C; the job has been cancelled on the Space.
+    """
+    from ._cli_local import require_gradio, start_local_space
+    from ._sync import FluxClient
+
+    request = build_request(options)
+    if options.space == "local":
+        require_gradio()
+    with ExitStack() as stack:
+        display = open_display(live=live, stream=stream or sys.stderr)
+        stack.callback(display.close)
+        handler = NoticeHandler(display)
+        sdk_logger = logging.getLogger("flux_sdk")
+        sdk_logger.addHandler(handler)
+        stack.callback(sdk_logger.removeHandler, handler)
+        url = options.space
+        if url == "local":
+            display.status("starting the local Space")
+            url = start_local_space(stack).url
+        client = stack.enter_context(
+            FluxClient(
+                url,
+                token=options.token,
+                protocol=options.protocol,
+                timeout=DEFAULT_TIMEOUT if options.timeout is None else options.timeout,
+            )
+        )
+        display.status(f"connecting to {url}")
+        generation: Generation | None = None
+        with client.stream(request) as events:
+            for event in events:
+                display.event(event)
+                if isinstance(event, Completed):
+                    generation = event.generation
+        if generation is None:  # pragma: no cover  (the SDK raises instead)
+            from ._errors import ProtocolError
+
+            raise ProtocolError("the stream ended without a result")
+        path = output_path(options.output, generation.seed)
+        display.status(f"downloading to {path}")
+        try:
+            client.save(generation, path)
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            raise OutputError(
+                f"cannot write {path}: {reason}; choose another file with -o"
+            ) from exc
+    return Saved(path=path, generation=generation)

@@ -1,0 +1,101 @@
+"""The local Space for the ``flux`` command: ``--space local`` and ``flux serve-local``.
+
+`flux_sdk.local.LocalSpace` runs a real Gradio replica of the Space in a subprocess of this
+interpreter, so Gradio must be installed here: the ``local`` extra.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import threading
+from contextlib import ExitStack
+from typing import TYPE_CHECKING
+
+from ._cli_errors import LocalSpaceError, UsageError
+
+if TYPE_CHECKING:
+    from .local import LocalSpace
+
+__all__ = ["require_gradio", "serve_local", "start_local_space"]
+
+INSTALL_HINT = "pip install 'flux-sdk[local]'"
+_POLL_SECONDS = 0.5
+
+
+def require_gradio() -> None:
+    """Check that this interpreter can run the local Space.
+
+    Raises:
+        UsageError: Gradio is not importable here; the message says how to install it.
+    """
+    if importlib.util.find_spec("gradio") is None:
+        raise UsageError(
+            f"the local Space needs Gradio in this Python ({sys.executable}): {INSTALL_HINT}"
+        )
+
+
+def start_local_space(
+    stack: ExitStack, *, port: int | None = None, faults: bool = False
+) -> LocalSpace:
+    """Start a `LocalSpace` that ``stack`` stops when it closes.
+
+    Args:
+        stack: Owns the Space: closing it stops the Space (also after Ctrl-C).
+        port: Port on 127.0.0.1; None picks a free one.
+        faults: Enable the prompt fault tags (``[quota]``, ``[error]``, ...).
+
+    Raises:
+        UsageError: Gradio is not installed (see `require_gradio`).
+        LocalSpaceError: The Space did not start.
+    """
+    require_gradio()
+    from .local import LocalSpace
+
+    space = LocalSpace(port=port, faults=faults)
+    # Registered first: Ctrl-C while it starts must not leave a server behind.
+    stack.callback(space.stop)
+    try:
+        space.start()
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise LocalSpaceError(f"the local Space did not start: {first}") from exc
+    return space
+
+
+def serve_local(*, port: int | None, faults: bool) -> int:
+    """Run the local Space in the foreground until Ctrl-C.
+
+    The URL goes alone to stdout (for scripts); the explanation goes to stderr.
+
+    Args:
+        port: Port on 127.0.0.1; None picks a free one.
+        faults: Enable the prompt fault tags.
+
+    Returns:
+        0 after Ctrl-C.
+
+    Raises:
+        UsageError: Gradio is not installed.
+        LocalSpaceError: The Space did not start, or stopped by itself.
+    """
+    with ExitStack() as stack:
+        space = start_local_space(stack, port=port, faults=faults)
+        print(space.url, flush=True)
+        tags = " (fault tags on: [error] [quota] [gpu] [crash] [slow] [info])" if faults else ""
+        print(
+            f"local Space (Gradio {space.gradio_version}) serving at {space.url}{tags}; "
+            "Ctrl-C stops it",
+            file=sys.stderr,
+            flush=True,
+        )
+        stopped = threading.Event()
+        try:
+            while space.running:
+                stopped.wait(_POLL_SECONDS)
+        except KeyboardInterrupt:
+            print("stopping the local Space", file=sys.stderr, flush=True)
+            return 0
+        tail = space.output.strip().splitlines()
+    last = tail[-1] if tail else "no output"
+    raise LocalSpaceError(f"the local Space stopped by itself: {last}")
