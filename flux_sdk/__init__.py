@@ -34,15 +34,20 @@ from ._models import (
     GenerateRequest,
     Generation,
     Log,
+    Preview,
     Progress,
     Queued,
     Started,
 )
+from ._spaces import FLUX_DEV, FLUX_SCHNELL, SPACES, Limit, SpaceDescriptor
 from ._sync import EventStream, FluxClient
 from ._version import __version__
 
 __all__ = [
     "DEFAULT_SPACE",
+    "FLUX_DEV",
+    "FLUX_SCHNELL",
+    "SPACES",
     "AsyncEventStream",
     "AsyncFluxClient",
     "Completed",
@@ -62,7 +67,9 @@ __all__ = [
     "InvalidRequestError",
     "JobCancelledError",
     "JobFailedError",
+    "Limit",
     "Log",
+    "Preview",
     "Progress",
     "ProtocolError",
     "ProtocolName",
@@ -71,6 +78,7 @@ __all__ = [
     "QuotaExceededError",
     "RateLimitError",
     "ResponseError",
+    "SpaceDescriptor",
     "Started",
     "Timeout",
     "TimeoutPhase",

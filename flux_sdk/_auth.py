@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Generator
+from collections.abc import Generator, Iterable
 
 import httpx
 
@@ -24,19 +24,19 @@ def origin(url: httpx.URL) -> tuple[str, str, int | None]:
 
 
 class SpaceTokenAuth(httpx.Auth):
-    """Adds the token to requests for the Space's origin, and to nothing else.
+    """Adds the token to requests for the Spaces' origins, and to nothing else.
 
     Applied per request, so a result URL or a redirect to another host never carries it.
     Current gradio_client sends ``X-HF-Authorization`` because the Space proxy strips
     ``Authorization`` (§6, gradio PR #11700); so do we.
     """
 
-    def __init__(self, token: str, space_url: httpx.URL) -> None:
+    def __init__(self, token: str, spaces: Iterable[httpx.URL]) -> None:
         self._header = f"Bearer {token}"
-        self._origin = origin(space_url)
+        self._origins = frozenset(origin(url) for url in spaces)
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        if origin(request.url) == self._origin:
+        if origin(request.url) in self._origins:
             request.headers["X-HF-Authorization"] = self._header
         yield request
 

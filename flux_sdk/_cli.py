@@ -70,6 +70,7 @@ class GenerateCommand:
         protocol: ``auto``, ``queue`` or ``call``.
         timeout: Seconds for the whole job; None for the SDK's default.
         json: Machine-readable output.
+        verbose: Show the SDK's log (requests, retries, the cancel) on the live display.
     """
 
     prompt: str
@@ -83,6 +84,7 @@ class GenerateCommand:
     protocol: ProtocolName = "auto"
     timeout: float | None = None
     json: bool = False
+    verbose: bool = False
 
 
 @dataclass(frozen=True)
@@ -274,6 +276,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="time limit for the whole job (default: 600)",
     )
     generate.add_argument("--json", action="store_true", help="machine-readable output only")
+    generate.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="on a terminal, also show the SDK's log: requests, retries, the cancel",
+    )
 
     info = commands.add_parser(
         "info",
@@ -366,6 +374,7 @@ def _generate(command: GenerateCommand, mode: OutputMode) -> int:
             token=command.token,
             protocol=command.protocol,
             timeout=command.timeout,
+            verbose=command.verbose,
         ),
         live=mode.live,
     )

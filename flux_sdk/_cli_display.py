@@ -176,6 +176,8 @@ class RichDisplay:
             TimeElapsedColumn(),
             console=console,
             transient=True,
+            redirect_stdout=False,
+            redirect_stderr=False,
         )
         self._task = self._bar.add_task("starting", total=None, count="")
         self._bar.start()
@@ -224,8 +226,8 @@ class NoticeHandler(logging.Handler):
     last-resort handler from writing them to stderr in machine-readable mode.
     """
 
-    def __init__(self, display: Display) -> None:
-        super().__init__(logging.WARNING)
+    def __init__(self, display: Display, level: int = logging.WARNING) -> None:
+        super().__init__(level)
         self._display = display
 
     def emit(self, record: logging.LogRecord) -> None:

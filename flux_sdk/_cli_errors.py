@@ -264,8 +264,8 @@ def _message(exc: BaseException, context: ErrorContext) -> str:
                 "before Gradio 6.13): run again with --protocol queue to see the reason"
             )
         return (
-            "the job failed and the Space hid the error (it does not show errors to API "
-            "callers): retry, and if it fails again try --protocol queue or call, or check the "
+            "the job failed and the Space hid the error (an unexpected error in its app; "
+            "Gradio shows no details to API callers): retry, and if it fails again check the "
             "Space's page"
         )
     if isinstance(exc, JobCancelledError):

@@ -38,6 +38,7 @@ class GenerateOptions:
         token: A Hugging Face token, or None for ``HF_TOKEN``.
         protocol: ``"auto"``, ``"queue"`` or ``"call"``.
         timeout: Seconds for the whole job, or None for the SDK's default.
+        verbose: Show the SDK's INFO log on the display, not only its warnings.
     """
 
     prompt: str
@@ -50,6 +51,7 @@ class GenerateOptions:
     token: str | None
     protocol: ProtocolName
     timeout: float | None
+    verbose: bool = False
 
 
 @dataclass(frozen=True)
@@ -142,14 +144,19 @@ def run_generate(options: GenerateOptions, *, live: bool, stream: IO[str] | None
     with ExitStack() as stack:
         display = open_display(live=live, stream=stream or sys.stderr)
         stack.callback(display.close)
-        handler = NoticeHandler(display)
+        # The SDK's warnings (retries) go to the display, never to stderr as plain text.
+        level = logging.INFO if options.verbose else logging.WARNING
+        handler = NoticeHandler(display, level)
         sdk_logger = logging.getLogger("flux_sdk")
-        sdk_logger.addHandler(handler)
+        stack.callback(sdk_logger.setLevel, sdk_logger.level)
         stack.callback(sdk_logger.removeHandler, handler)
+        sdk_logger.addHandler(handler)
+        sdk_logger.setLevel(level)
         url = options.space
         if url == "local":
             display.status("starting the local Space")
             url = start_local_space(stack).url
+        display.status(f"connecting to {url}")
         client = stack.enter_context(
             FluxClient(
                 url,
@@ -158,7 +165,6 @@ def run_generate(options: GenerateOptions, *, live: bool, stream: IO[str] | None
                 timeout=DEFAULT_TIMEOUT if options.timeout is None else options.timeout,
             )
         )
-        display.status(f"connecting to {url}")
         generation: Generation | None = None
         with client.stream(request) as events:
             for event in events:

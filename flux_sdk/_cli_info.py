@@ -360,6 +360,13 @@ def render_text(api: SpaceApi, mismatches: Sequence[Mismatch]) -> str:
     return "\n".join(lines)
 
 
+def _json_number(value: Number | None) -> int | float | None:
+    """Integral limits as JSON integers (``2048``, not ``2048.0``)."""
+    if value is not None and float(value).is_integer():
+        return int(value)
+    return value
+
+
 def to_json(api: SpaceApi, mismatches: Sequence[Mismatch]) -> dict[str, object]:
     """The machine-readable report printed by ``flux info --json``."""
     parameters: list[dict[str, object]] | None = None
@@ -369,9 +376,9 @@ def to_json(api: SpaceApi, mismatches: Sequence[Mismatch]) -> dict[str, object]:
                 "name": parameter.name,
                 "label": parameter.label,
                 "component": parameter.component,
-                "minimum": parameter.minimum,
-                "maximum": parameter.maximum,
-                "step": parameter.step,
+                "minimum": _json_number(parameter.minimum),
+                "maximum": _json_number(parameter.maximum),
+                "step": _json_number(parameter.step),
                 "default": parameter.default,
             }
             for parameter in api.parameters

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 
+import anyio
 import httpx
 from typing_extensions import Self, Unpack
 
@@ -14,14 +15,14 @@ from ._auth import resolve_token
 from ._config import (
     DEFAULT_MAX_DOWNLOAD_BYTES,
     DEFAULT_MAX_RETRIES,
-    DEFAULT_SPACE,
     DEFAULT_TIMEOUT,
     ProtocolName,
     Timeout,
     TimeoutTypes,
 )
-from ._errors import ProtocolError
+from ._errors import FluxError, InvalidRequestError, ProtocolError
 from ._models import Completed, Event, GenerateParams, GenerateRequest, Generation
+from ._spaces import SpaceDescriptor, resolve_space
 from ._transport import JobOptions, Transport
 
 __all__ = ["AsyncEventStream", "AsyncFluxClient"]
@@ -29,21 +30,17 @@ __all__ = ["AsyncEventStream", "AsyncFluxClient"]
 _PROTOCOLS = ("auto", "queue", "call")
 
 
-def build_request(prompt: str | GenerateRequest, params: GenerateParams) -> GenerateRequest:
+def build_request(
+    space: SpaceDescriptor, prompt: str | GenerateRequest, params: GenerateParams
+) -> GenerateRequest:
     """The request for ``prompt`` and keyword parameters, validated before any I/O."""
     if not isinstance(prompt, GenerateRequest):
-        return GenerateRequest(prompt=prompt, **params)
-    if not params:
-        return prompt
-    merged = GenerateParams(
-        seed=prompt.seed,
-        randomize_seed=prompt.randomize_seed,
-        width=prompt.width,
-        height=prompt.height,
-        num_inference_steps=prompt.num_inference_steps,
-    )
-    merged.update(params)
-    return GenerateRequest(prompt=prompt.prompt, **merged)
+        return space.request(prompt, params)
+    if params:
+        # model_copy does not validate: build it again through the checks.
+        prompt = GenerateRequest(**prompt.model_copy(update=dict(params)).model_dump())
+    space.check(prompt)
+    return prompt
 
 
 def check_protocol(protocol: ProtocolName) -> ProtocolName:
@@ -100,9 +97,13 @@ class AsyncFluxClient:
     `close()`.
 
     Args:
-        base_url: The Space's URL. Defaults to the public FLUX.1-schnell Space.
-        token: A Hugging Face token; defaults to ``HF_TOKEN``. Sent only to ``base_url``'s
-            origin, never logged or shown.
+        base_url: The Space's URL, or several URLs of Spaces running the same app (a pool:
+            a job moves to the next when one answers quota exceeded, GPU unavailable, queue
+            full, or is unreachable). Defaults to ``space``'s public URL.
+        space: Which kind of Space: an alias (``"flux-schnell"``, the default, or
+            ``"flux-dev"``) or a `SpaceDescriptor` for another Space of the same kind.
+        token: A Hugging Face token; defaults to ``HF_TOKEN``. Sent only to the Spaces'
+            origins, never logged or shown.
         protocol: ``"auto"`` (default), ``"queue"`` or ``"call"``; see `ProtocolName`.
         timeout: A `Timeout`, or seconds for a whole job.
         proxy: A proxy URL for all requests (else the usual proxy environment variables).
@@ -122,8 +123,9 @@ class AsyncFluxClient:
 
     def __init__(
         self,
-        base_url: str = DEFAULT_SPACE,
+        base_url: str | Sequence[str] | None = None,
         *,
+        space: str | SpaceDescriptor = "flux-schnell",
         token: str | None = None,
         protocol: ProtocolName = "auto",
         timeout: TimeoutTypes = DEFAULT_TIMEOUT,
@@ -139,8 +141,16 @@ class AsyncFluxClient:
         self._max_retries = check_retries(max_retries)
         self._wait_on_quota = wait_on_quota
         self._max_download_bytes = max_download_bytes
+        self._space = resolve_space(space)
+        if base_url is None:
+            urls: Sequence[str] = [self._space.url]
+        elif isinstance(base_url, str):
+            urls = [base_url]
+        else:
+            urls = list(base_url)
         self._transport = Transport(
-            base_url,
+            urls,
+            self._space,
             token=resolve_token(token),
             timeout=self._timeout,
             headers=headers,
@@ -152,8 +162,13 @@ class AsyncFluxClient:
 
     @property
     def base_url(self) -> str:
-        """The Space this client talks to."""
+        """The Space this client talks to (the first of a pool)."""
         return self._transport.base_url
+
+    @property
+    def space(self) -> SpaceDescriptor:
+        """What the client knows about its Space: inputs, defaults, limits."""
+        return self._space
 
     @property
     def protocol(self) -> ProtocolName:
@@ -241,7 +256,7 @@ class AsyncFluxClient:
             ...     async for event in events:
             ...         print(event)
         """
-        request = build_request(prompt, params)
+        request = build_request(self._space, prompt, params)
         chosen = check_protocol(protocol) if protocol is not None else self._protocol
         options = JobOptions(
             queue=chosen != "call",
@@ -252,6 +267,67 @@ class AsyncFluxClient:
             wait_on_quota=self._wait_on_quota if wait_on_quota is None else wait_on_quota,
         )
         return AsyncEventStream(self._transport.events(request, options))
+
+    async def generate_many(
+        self,
+        prompts: Iterable[str | GenerateRequest],
+        *,
+        concurrency: int = 4,
+        progress: Callable[[int, int], object] | None = None,
+        protocol: ProtocolName | None = None,
+        timeout: TimeoutTypes | None = None,
+        max_retries: int | None = None,
+        wait_on_quota: bool | None = None,
+    ) -> list[Generation | FluxError]:
+        """Generate many images, ``concurrency`` at a time; one failure loses nothing else.
+
+        Args:
+            prompts: Prompts, or ready `GenerateRequest` objects.
+            concurrency: Jobs in flight at once.
+            progress: Called as ``progress(done, total)`` after each job, success or not.
+            protocol: Overrides the client's protocol for these jobs.
+            timeout: Overrides the client's timeout for each job.
+            max_retries: Overrides the client's ``max_retries`` for each job.
+            wait_on_quota: Overrides the client's ``wait_on_quota`` for each job.
+
+        Returns:
+            In input order, each job's `Generation`, or the `FluxError` it raised (an invalid
+            request's `InvalidRequestError` included; it is never sent).
+
+        Cancelling the call cancels every job still running, on the Space too.
+        """
+        if type(concurrency) is not int or concurrency < 1:
+            raise ValueError(f"concurrency must be an integer >= 1; got {concurrency!r}")
+        outcomes: dict[int, Generation | FluxError] = {}
+        requests: list[tuple[int, GenerateRequest]] = []
+        for index, prompt in enumerate(prompts):
+            try:
+                requests.append((index, build_request(self._space, prompt, {})))
+            except InvalidRequestError as exc:
+                outcomes[index] = exc
+        total = len(outcomes) + len(requests)
+        limiter = anyio.CapacityLimiter(concurrency)
+
+        async def run(index: int, request: GenerateRequest) -> None:
+            async with limiter:
+                try:
+                    outcome: Generation | FluxError = await self.generate(
+                        request,
+                        protocol=protocol,
+                        timeout=timeout,
+                        max_retries=max_retries,
+                        wait_on_quota=wait_on_quota,
+                    )
+                except FluxError as exc:
+                    outcome = exc
+            outcomes[index] = outcome
+            if progress is not None:
+                progress(len(outcomes), total)
+
+        async with anyio.create_task_group() as group:
+            for index, request in requests:
+                group.start_soon(run, index, request)
+        return [outcomes[index] for index in range(total)]
 
     async def download(self, generation: Generation) -> bytes:
         """The image's bytes.

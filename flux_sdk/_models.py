@@ -16,6 +16,7 @@ __all__ = [
     "GenerateRequest",
     "Generation",
     "Log",
+    "Preview",
     "Progress",
     "Queued",
     "Started",
@@ -25,6 +26,8 @@ __all__ = [
 MAX_SEED = 2_147_483_647
 MIN_SIZE, MAX_SIZE, SIZE_STEP = 256, 2048, 32
 MIN_STEPS, MAX_STEPS = 1, 50
+# FLUX.1-dev's guidance slider (§12 names the input; its public app.py gives 1..15).
+MIN_GUIDANCE, MAX_GUIDANCE = 1.0, 15.0
 
 _CONSTRAINTS = {
     "prompt": "a non-empty string",
@@ -33,6 +36,7 @@ _CONSTRAINTS = {
     "width": f"an integer multiple of {SIZE_STEP} from {MIN_SIZE} to {MAX_SIZE}",
     "height": f"an integer multiple of {SIZE_STEP} from {MIN_SIZE} to {MAX_SIZE}",
     "num_inference_steps": f"an integer from {MIN_STEPS} to {MAX_STEPS}",
+    "guidance_scale": f"a number from {MIN_GUIDANCE:g} to {MAX_GUIDANCE:g}, or None",
 }
 
 _Size = Annotated[StrictInt, Field(ge=MIN_SIZE, le=MAX_SIZE, multiple_of=SIZE_STEP)]
@@ -46,6 +50,7 @@ class GenerateParams(TypedDict, total=False):
     width: int
     height: int
     num_inference_steps: int
+    guidance_scale: float
 
 
 class GenerateRequest(BaseModel):
@@ -70,6 +75,9 @@ class GenerateRequest(BaseModel):
     width: _Size = 1024
     height: _Size = 1024
     num_inference_steps: Annotated[StrictInt, Field(ge=MIN_STEPS, le=MAX_STEPS)] = 4
+    guidance_scale: (
+        Annotated[float, Field(strict=True, ge=MIN_GUIDANCE, le=MAX_GUIDANCE)] | None
+    ) = None
 
     if TYPE_CHECKING:
         # What type checkers see: the real parameters, keyword-only.
@@ -82,6 +90,7 @@ class GenerateRequest(BaseModel):
             width: int = 1024,
             height: int = 1024,
             num_inference_steps: int = 4,
+            guidance_scale: float | None = None,
         ) -> None: ...
 
     else:
@@ -93,17 +102,6 @@ class GenerateRequest(BaseModel):
                 super().__init__(**data)
             except ValidationError as exc:
                 raise _invalid(exc) from None
-
-    def to_data(self) -> list[object]:
-        """The Gradio ``data`` list, in the order of the Space's ``infer`` inputs."""
-        return [
-            self.prompt,
-            self.seed,
-            self.randomize_seed,
-            self.width,
-            self.height,
-            self.num_inference_steps,
-        ]
 
 
 def _invalid(exc: ValidationError) -> InvalidRequestError:
@@ -122,6 +120,7 @@ class Generation(BaseModel):
         path: The file's path on the Space's server, as Gradio reports it.
         seed: The seed the Space used (the random one when ``randomize_seed`` was true).
         request: The request this image answers.
+        space: The base URL of the Space that made it (one of a pool's, when there are several).
     """
 
     model_config = ConfigDict(frozen=True)
@@ -130,6 +129,7 @@ class Generation(BaseModel):
     path: str
     seed: int
     request: GenerateRequest
+    space: str = ""
 
 
 class Queued(BaseModel):
@@ -193,6 +193,20 @@ class Log(BaseModel):
     title: str | None = None
 
 
+class Preview(BaseModel):
+    """An intermediate image, streamed by Spaces such as FLUX.1-dev while they denoise.
+
+    Attributes:
+        url: The absolute URL of the preview image.
+        path: Its path on the Space's server.
+    """
+
+    model_config = ConfigDict(frozen=True)
+    type: Literal["preview"] = "preview"
+    url: str
+    path: str
+
+
 class Completed(BaseModel):
     """The job finished with an image; always the last event of a successful stream.
 
@@ -205,5 +219,7 @@ class Completed(BaseModel):
     generation: Generation
 
 
-Event = Annotated[Queued | Started | Progress | Log | Completed, Field(discriminator="type")]
+Event = Annotated[
+    Queued | Started | Progress | Log | Preview | Completed, Field(discriminator="type")
+]
 """What a stream yields: a discriminated union, so ``match`` and ``isinstance`` both work."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import queue
 import threading
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -28,12 +28,13 @@ from ._client import AsyncEventStream, AsyncFluxClient
 from ._config import (
     DEFAULT_MAX_DOWNLOAD_BYTES,
     DEFAULT_MAX_RETRIES,
-    DEFAULT_SPACE,
     DEFAULT_TIMEOUT,
     ProtocolName,
     TimeoutTypes,
 )
+from ._errors import FluxError
 from ._models import Event, GenerateParams, GenerateRequest, Generation
+from ._spaces import SpaceDescriptor
 
 __all__ = ["EventStream", "FluxClient"]
 
@@ -130,9 +131,11 @@ class FluxClient:
     its event-loop thread.
 
     Args:
-        base_url: The Space's URL. Defaults to the public FLUX.1-schnell Space.
-        token: A Hugging Face token; defaults to ``HF_TOKEN``. Sent only to ``base_url``'s
-            origin, never logged or shown.
+        base_url: The Space's URL, or several (a pool); see `AsyncFluxClient`. Defaults to
+            ``space``'s public URL.
+        space: ``"flux-schnell"`` (default), ``"flux-dev"``, or a `SpaceDescriptor`.
+        token: A Hugging Face token; defaults to ``HF_TOKEN``. Sent only to the Spaces'
+            origins, never logged or shown.
         protocol: ``"auto"`` (default), ``"queue"`` or ``"call"``; see `ProtocolName`.
         timeout: A `Timeout`, or seconds for a whole job.
         proxy: A proxy URL for all requests (else the usual proxy environment variables).
@@ -151,8 +154,9 @@ class FluxClient:
 
     def __init__(
         self,
-        base_url: str = DEFAULT_SPACE,
+        base_url: str | Sequence[str] | None = None,
         *,
+        space: str | SpaceDescriptor = "flux-schnell",
         token: str | None = None,
         protocol: ProtocolName = "auto",
         timeout: TimeoutTypes = DEFAULT_TIMEOUT,
@@ -171,6 +175,7 @@ class FluxClient:
             self._async = self._portal.call(
                 lambda: AsyncFluxClient(
                     base_url,
+                    space=space,
                     token=token,
                     protocol=protocol,
                     timeout=timeout,
@@ -190,8 +195,13 @@ class FluxClient:
 
     @property
     def base_url(self) -> str:
-        """The Space this client talks to."""
+        """The Space this client talks to (the first of a pool)."""
         return self._async.base_url
+
+    @property
+    def space(self) -> SpaceDescriptor:
+        """What the client knows about its Space: inputs, defaults, limits."""
+        return self._async.space
 
     def __repr__(self) -> str:
         return f"FluxClient(base_url={self.base_url!r}, protocol={self._async.protocol!r})"
@@ -270,6 +280,33 @@ class FluxClient:
                 wait_on_quota=wait_on_quota,
                 **params,
             ),
+        )
+
+    def generate_many(
+        self,
+        prompts: Iterable[str | GenerateRequest],
+        *,
+        concurrency: int = 4,
+        progress: Callable[[int, int], object] | None = None,
+        protocol: ProtocolName | None = None,
+        timeout: TimeoutTypes | None = None,
+        max_retries: int | None = None,
+        wait_on_quota: bool | None = None,
+    ) -> list[Generation | FluxError]:
+        """Generate many images concurrently; see `AsyncFluxClient.generate_many`.
+
+        ``progress`` is called on the client's event-loop thread.
+        """
+        return self._call(
+            lambda: self._async.generate_many(
+                prompts,
+                concurrency=concurrency,
+                progress=progress,
+                protocol=protocol,
+                timeout=timeout,
+                max_retries=max_retries,
+                wait_on_quota=wait_on_quota,
+            )
         )
 
     def download(self, generation: Generation) -> bytes:

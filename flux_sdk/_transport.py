@@ -12,7 +12,14 @@ import math
 import os
 import random
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Mapping
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Callable,
+    Generator,
+    Mapping,
+    Sequence,
+)
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +34,7 @@ from ._errors import (
     DownloadError,
     EndpointNotFoundError,
     FluxConnectionError,
+    FluxError,
     FluxTimeoutError,
     ProtocolError,
     QuotaExceededError,
@@ -34,7 +42,9 @@ from ._errors import (
     TimeoutPhase,
 )
 from ._models import Completed, Event, GenerateRequest, Generation, Log
+from ._pool import FAILOVER_ERRORS, SpacePool, SpaceState
 from ._protocol._json import as_object, loads
+from ._spaces import SpaceDescriptor
 from ._version import __version__
 
 logger = logging.getLogger("flux_sdk")
@@ -66,27 +76,33 @@ class _Deadline:
     def remaining(self) -> float:
         return max(self._at - anyio.current_time(), 0.0)
 
-    def window(self, limit: float) -> tuple[float, TimeoutPhase]:
-        """Seconds to wait for the next step, and the limit to blame when they run out."""
-        remaining = self.remaining()
-        if remaining <= limit:
-            return remaining, "total"
-        return limit, "idle"
+    def window(self, idle: float) -> float:
+        """Seconds to wait for the next step: the idle limit, or less if the job ends sooner."""
+        return min(self.remaining(), idle)
 
     @contextlib.contextmanager
-    def scope(self) -> Generator[None, None, None]:
-        """Bound a request-response exchange by the job's total time."""
-        with _translate_timeout(*self.window(math.inf)):
+    def wait(self, idle: float = math.inf) -> Generator[None, None, None]:
+        """Bound one wait by ``idle`` and by the job's total time, blaming the one that ran out."""
+        remaining = self.remaining()
+        if remaining <= idle:
+            phase: TimeoutPhase = "total"
+            seconds, limit = remaining, self.timeout.total or math.inf
+        else:
+            phase, seconds, limit = "idle", idle, idle
+        with _translate_timeout(seconds, phase, limit):
             yield
 
 
 @contextlib.contextmanager
-def _translate_timeout(seconds: float, phase: TimeoutPhase) -> Generator[None, None, None]:
+def _translate_timeout(
+    seconds: float, phase: TimeoutPhase, limit: float
+) -> Generator[None, None, None]:
+    """Raise `FluxTimeoutError` naming the configured ``limit`` when ``seconds`` run out."""
     try:
         with anyio.fail_after(seconds):
             yield
     except TimeoutError:
-        raise FluxTimeoutError(phase, seconds) from None
+        raise FluxTimeoutError(phase, limit) from None
 
 
 @contextlib.contextmanager
@@ -129,7 +145,8 @@ class Transport:
 
     def __init__(
         self,
-        base_url: str,
+        urls: Sequence[str],
+        descriptor: SpaceDescriptor,
         *,
         token: str | None,
         timeout: Timeout,
@@ -139,10 +156,9 @@ class Transport:
         max_download_bytes: int,
         max_retries: int,
     ) -> None:
-        url = httpx.URL(base_url)
-        if url.scheme not in ("http", "https") or not url.host:
-            raise ValueError(f"base_url must be an http(s) URL, got {base_url!r}")
-        self.base_url = str(url).rstrip("/")
+        self.pool = SpacePool(urls)
+        self.descriptor = descriptor
+        self.base_url = self.pool.spaces[0].url
         self.timeout = timeout
         self.max_download_bytes = max_download_bytes
         self.max_retries = max_retries
@@ -152,9 +168,10 @@ class Transport:
             "x-gradio-user": "api",
         }
         default_headers.update(headers or {})
+        spaces = [httpx.URL(space.url) for space in self.pool.spaces]
         self._http = httpx.AsyncClient(
             headers=default_headers,
-            auth=SpaceTokenAuth(token, url) if token else None,
+            auth=SpaceTokenAuth(token, spaces) if token else None,
             timeout=httpx.Timeout(
                 connect=timeout.connect,
                 read=timeout.idle,
@@ -169,8 +186,6 @@ class Transport:
             follow_redirects=False,
             trust_env=proxy is None,
         )
-        self._config: protocol.SpaceConfig | None = None
-        self._config_lock = anyio.Lock()
 
     def __repr__(self) -> str:
         return f"Transport(base_url={self.base_url!r})"
@@ -180,19 +195,22 @@ class Transport:
 
     # -- discovery ------------------------------------------------------------------------------
 
-    async def config(self, *, refresh: bool = False) -> protocol.SpaceConfig:
-        """The Space's prefix and fn_index from ``GET /config``, fetched once and cached."""
-        stale = self._config
-        async with self._config_lock:
+    async def config(
+        self, space: SpaceState | None = None, *, refresh: bool = False
+    ) -> protocol.SpaceConfig:
+        """A Space's prefix and fn_index from ``GET /config``, fetched once and cached."""
+        space = space or self.pool.spaces[0]
+        stale = space.config
+        async with space.config_lock:
             # Concurrent jobs that saw the same stale config refresh it once, not once each.
-            if self._config is not None and not (refresh and self._config is stale):
-                return self._config
+            if space.config is not None and not (refresh and space.config is stale):
+                return space.config
             answer = await self._send(
-                "GET", f"{self.base_url}/config", retries=self.max_retries, idempotent=True
+                "GET", f"{space.url}/config", retries=self.max_retries, idempotent=True
             )
-            self._config = protocol.parse_config(answer)
-            logger.debug("discovered %s: %s", self.base_url, self._config)
-            return self._config
+            space.config = protocol.parse_config(answer, self.descriptor.api_name)
+            logger.debug("discovered %s: %s", space.url, space.config)
+            return space.config
 
     # -- jobs -----------------------------------------------------------------------------------
 
@@ -206,26 +224,41 @@ class Transport:
         """
         deadline = _Deadline(options.timeout)
         while True:
-            try:
-                async with contextlib.aclosing(self._run(request, options, deadline)) as events:
-                    async for event in events:
-                        yield event
-                return
-            except QuotaExceededError as exc:
-                wait = _quota_wait(exc, options, deadline)
-                if wait is None:
-                    raise
-                message = f"{exc.message} Waiting {wait:.0f} s, then trying again (wait_on_quota)."
-                logger.warning("%s", message)
-                yield Log(level="warning", message=message, title="flux-sdk")
-                await anyio.sleep(wait)
+            failures: list[FluxError] = []
+            candidates = self.pool.candidates()
+            for position, space in enumerate(candidates, start=1):
+                try:
+                    async with contextlib.aclosing(
+                        self._run(space, request, options, deadline)
+                    ) as events:
+                        async for event in events:
+                            yield event
+                    return
+                except FAILOVER_ERRORS as exc:
+                    self.pool.rest(space, exc)
+                    failures.append(exc)
+                    if position < len(candidates):
+                        message = f"{space.url}: {exc}; moving the job to the next Space"
+                        logger.warning("%s", message)
+                        yield Log(level="warning", message=message, title="flux-sdk")
+            wait = _quota_wait(failures, options, deadline)
+            if wait is None:
+                raise failures[-1]
+            message = f"{failures[-1]} Waiting {wait:.0f} s, then trying again (wait_on_quota)."
+            logger.warning("%s", message)
+            yield Log(level="warning", message=message, title="flux-sdk")
+            await anyio.sleep(wait)
 
     async def _run(
-        self, request: GenerateRequest, options: JobOptions, deadline: _Deadline
+        self,
+        space: SpaceState,
+        request: GenerateRequest,
+        options: JobOptions,
+        deadline: _Deadline,
     ) -> AsyncGenerator[Event, None]:
         timeout = options.timeout
-        with deadline.scope():
-            job = await self._submit(request, options)
+        with deadline.wait():
+            job = await self._submit(space, request, options)
         finished = cancelled = False
         try:
             async with (
@@ -235,7 +268,7 @@ class Transport:
                 decode = self._decoder(job)
                 try:
                     while True:
-                        with _translate_timeout(*deadline.window(timeout.idle)):
+                        with deadline.wait(timeout.idle):
                             sse = await anext(sse_events, None)
                         if sse is None:
                             finished = True
@@ -245,7 +278,7 @@ class Transport:
                             continue
                         if step is protocol.END or isinstance(step, Completed | ResponseError):
                             finished = True
-                            await _drain(sse_events, deadline.window(_DRAIN_LIMIT)[0])
+                            await _drain(sse_events, deadline.window(_DRAIN_LIMIT))
                             if step is protocol.END:
                                 raise ProtocolError("the Space ended the job without a result")
                             if isinstance(step, ResponseError):
@@ -267,40 +300,42 @@ class Transport:
             return lambda _event, data: protocol.decode_queue(data, context)
         return lambda event, data: protocol.decode_call(event, data, context)
 
-    async def _submit(self, request: GenerateRequest, options: JobOptions) -> _Job:
+    async def _submit(
+        self, space: SpaceState, request: GenerateRequest, options: JobOptions
+    ) -> _Job:
         try:
-            return await self._submit_once(request, options, refresh=False)
+            return await self._submit_once(space, request, options, refresh=False)
         except EndpointNotFoundError:
             # The Space may have moved between Gradio lines (the /gradio_api prefix, §7.1):
             # discover once more and try again, once.
-            return await self._submit_once(request, options, refresh=True)
+            return await self._submit_once(space, request, options, refresh=True)
 
     async def _submit_once(
-        self, request: GenerateRequest, options: JobOptions, *, refresh: bool
+        self, space: SpaceState, request: GenerateRequest, options: JobOptions, *, refresh: bool
     ) -> _Job:
-        config = await self.config(refresh=refresh)
-        api = f"{self.base_url}{config.api_prefix}"
+        config = await self.config(space, refresh=refresh)
+        api = f"{space.url}{config.api_prefix}"
+        data = self.descriptor.data(request)
         if options.queue:
             session_hash = uuid.uuid4().hex
-            body = protocol.join_body(request, config.fn_index, session_hash)
+            body = protocol.join_body(data, config.fn_index, session_hash)
             answer = await self._send(
                 "POST", f"{api}/queue/join", json=body, retries=options.max_retries
             )
             event_id = _event_id(answer)
             stream_url = f"{api}/queue/data?session_hash={session_hash}"
         else:
-            body = protocol.call_body(request)
-            answer = await self._send(
-                "POST", f"{api}/call/infer", json=body, retries=options.max_retries
-            )
+            body = protocol.call_body(data)
+            route = f"{api}/call/{self.descriptor.api_name}"
+            answer = await self._send("POST", route, json=body, retries=options.max_retries)
             # A /call/ job's session is its event_id (§4.4).
             event_id = session_hash = _event_id(answer)
-            stream_url = f"{api}/call/infer/{event_id}"
-        logger.info("job %s submitted to %s", event_id, self.base_url)
+            stream_url = f"{route}/{event_id}"
+        logger.info("job %s submitted to %s", event_id, space.url)
         return _Job(
             stream_url=stream_url,
             context=protocol.JobContext(
-                base_url=self.base_url,
+                base_url=space.url,
                 api_prefix=config.api_prefix,
                 request=request,
                 event_id=event_id,
@@ -315,11 +350,11 @@ class Transport:
     ) -> AsyncGenerator[httpx.Response, None]:
         with _http_errors(self.timeout):
             request = self._http.build_request("GET", url, headers={"accept": "text/event-stream"})
-            with deadline.scope():
+            with deadline.wait():
                 response = await self._http.send(request, stream=True)
             try:
                 if response.status_code != 200:
-                    with deadline.scope():
+                    with deadline.wait():
                         raise await _error_from(response)
                 if "text/event-stream" not in response.headers.get("content-type", ""):
                     raise ProtocolError(
@@ -334,7 +369,7 @@ class Transport:
     ) -> None:
         # Shielded: this runs while the caller is being cancelled, and must still reach the
         # Space, or the job keeps the Space's single worker (and the user's quota) busy.
-        url = f"{self.base_url}{job.context.api_prefix}/cancel"
+        url = f"{job.context.base_url}{job.context.api_prefix}/cancel"
         with anyio.CancelScope(shield=True), anyio.move_on_after(seconds):
             try:
                 response = await self._http.post(url, json=job.cancel_body)
@@ -377,7 +412,9 @@ class Transport:
     ) -> AsyncGenerator[AsyncGenerator[bytes, None], None]:
         with (
             _http_errors(self.timeout),
-            _translate_timeout(self.timeout.total or math.inf, "total"),
+            _translate_timeout(
+                self.timeout.total or math.inf, "total", self.timeout.total or math.inf
+            ),
         ):
             response = await self._follow(url)
             try:
@@ -479,11 +516,22 @@ def _describe(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
-def _quota_wait(exc: QuotaExceededError, options: JobOptions, deadline: _Deadline) -> float | None:
-    """How long ``wait_on_quota`` waits before trying again, or None to give up now."""
-    if not options.wait_on_quota or exc.retry_after is None:
+def _quota_wait(
+    failures: Sequence[FluxError], options: JobOptions, deadline: _Deadline
+) -> float | None:
+    """How long ``wait_on_quota`` waits before trying again, or None to give up now.
+
+    Only when every Space answered "quota exceeded" with a time to come back, and the soonest
+    of those fits in the job's total time.
+    """
+    if not options.wait_on_quota or not failures:
         return None
-    wait = exc.retry_after.total_seconds()
+    waits: list[float] = []
+    for failure in failures:
+        if not isinstance(failure, QuotaExceededError) or failure.retry_after is None:
+            return None
+        waits.append(failure.retry_after.total_seconds())
+    wait = min(waits)
     return wait if wait < deadline.remaining() else None
 
 

@@ -18,7 +18,17 @@ from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 from .._errors import JobCancelledError, JobFailedError, ProtocolError, ResponseError
-from .._models import Completed, Event, GenerateRequest, Generation, Log, Progress, Queued, Started
+from .._models import (
+    Completed,
+    Event,
+    GenerateRequest,
+    Generation,
+    Log,
+    Preview,
+    Progress,
+    Queued,
+    Started,
+)
 from ._classify import classify, normalise
 from ._json import JSONObject, as_list, as_object, loads
 
@@ -71,11 +81,14 @@ def decode_queue(data: str, job: JobContext) -> Step:
         )
     if kind == "process_completed":
         return _completed(message, job)
+    if kind == "process_generating":
+        # Generator endpoints (FLUX.1-dev) stream intermediate images (§12).
+        return _preview(as_object(message.get("output")), job)
     if kind == "close_stream":
         return END
     if kind == "unexpected_error":
         return classify(_opt_str(message.get("message")), payload=message)
-    # heartbeat, process_generating (generators only), and anything newer: skipped (§10.4).
+    # heartbeat, process_streaming, and anything newer: skipped (§10.4).
     return None
 
 
@@ -100,7 +113,9 @@ def decode_call(event: str, data: str, job: JobContext) -> Step:
                 _opt_str(error.get("error")), title=_opt_str(error.get("title")), payload=payload
             )
         raise ProtocolError(f"unexpected error payload: {data[:200]!r}")
-    # heartbeat, generating (generators only), and unknown events: skipped.
+    if event == "generating":
+        return _preview({"data": loads(data)}, job)
+    # heartbeat and unknown events: skipped.
     return None
 
 
@@ -115,6 +130,15 @@ def _completed(message: JSONObject, job: JobContext) -> Step:
         # A cancelled queue job "succeeds" with output {} (§4.4).
         return JobCancelledError("the job was cancelled", payload=message)
     return _generation(output["data"], job)
+
+
+def _preview(output: JSONObject | None, job: JobContext) -> Preview | None:
+    items = as_list(output.get("data")) if output is not None else None
+    image = as_object(items[0]) if items else None
+    path = image.get("path") if image is not None else None
+    if image is None or not isinstance(path, str) or not path:
+        return None
+    return Preview(url=_absolute_url(image.get("url"), path, job), path=path)
 
 
 def _generation(data: object, job: JobContext) -> Completed:
@@ -133,6 +157,7 @@ def _generation(data: object, job: JobContext) -> Completed:
             path=path,
             seed=_seed(seed),
             request=job.request,
+            space=job.base_url,
         )
     )
 

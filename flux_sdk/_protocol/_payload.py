@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from .._models import GenerateRequest
+
+def call_body(data: list[object]) -> dict[str, object]:
+    """Body of ``POST {prefix}/call/{api_name}``: every input, all sent (null is no default)."""
+    return {"data": data}
 
 
-def call_body(request: GenerateRequest) -> dict[str, object]:
-    """Body of ``POST {prefix}/call/infer``: the six values, all sent (null is no default)."""
-    return {"data": request.to_data()}
-
-
-def join_body(request: GenerateRequest, fn_index: int, session_hash: str) -> dict[str, object]:
+def join_body(data: list[object], fn_index: int, session_hash: str) -> dict[str, object]:
     """Body of ``POST {prefix}/queue/join``, as the official client sends it."""
-    return {"data": request.to_data(), "fn_index": fn_index, "session_hash": session_hash}
+    return {"data": data, "fn_index": fn_index, "session_hash": session_hash}
 
 
 def cancel_body(fn_index: int, session_hash: str, event_id: str) -> dict[str, object]:

@@ -43,7 +43,7 @@ import textwrap
 import threading
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from types import FrameType
 from typing import Any, Final
 
@@ -186,10 +186,17 @@ def build_app(
     scale: int = 1,
     concurrency_limit: int | None = 1,
     max_size: int | None = None,
+    model: str = "schnell",
+    always: str | None = None,
 ) -> gr.Blocks:
-    """Build the Blocks app with the FLUX.1-schnell Space's components and API.
+    """Build the Blocks app with the FLUX.1-schnell (or FLUX.1-dev) Space's components and API.
 
     Args:
+        model: ``"schnell"``, or ``"dev"`` for the FLUX.1-dev Space's API: ``infer`` also takes
+            ``guidance_scale`` (before the steps) and, as a generator, streams a preview image
+            per step before the final one (README §12).
+        always: A fault tag (e.g. ``"quota"``) applied to every prompt: a Space that always
+            fails that way, for tests of pools and failover.
         faults: Honour the prompt tags (``[error]``, ``[quota]``, ``[gpu]``, ``[crash]``,
             ``[slow]``, ``[info]``) described in the module docstring.
         step_delay: Seconds slept per inference step.
@@ -208,6 +215,15 @@ def build_app(
         raise ValueError(f"scale must be >= 1, got {scale}")
     if step_delay < 0:
         raise ValueError(f"step_delay must be >= 0, got {step_delay}")
+    if model not in ("schnell", "dev"):
+        raise ValueError(f"model must be 'schnell' or 'dev', got {model!r}")
+    if always is not None and _FAULT_TAG.match(f"[{always}]") is None:
+        raise ValueError(f"always must be a fault tag name, got {always!r}")
+
+    def fault(prompt: str) -> re.Match[str] | None:
+        if always is not None:
+            return _FAULT_TAG.match(f"[{always}] {prompt}")
+        return _FAULT_TAG.match(prompt) if faults else None
 
     def infer(
         prompt: str,
@@ -239,7 +255,7 @@ def build_app(
         """
         delay = step_delay
         # str(): the wire may carry a number or null as the prompt (README §3.5).
-        match = _FAULT_TAG.match(str(prompt)) if faults else None
+        match = fault(str(prompt))
         if match is not None:
             tag, text = match.group(1), match.group(2)
             # ZeroGPU fails inside @spaces.GPU before the function body, so no progress first.
@@ -264,25 +280,56 @@ def build_app(
             seed = random.randint(0, MAX_SEED)
         for _ in tqdm.tqdm(range(int(num_inference_steps))):
             time.sleep(delay)
-        image = _placeholder_image(
-            str(prompt),
+        return _render(prompt, seed, width, height), seed
+
+    def _render(prompt: str, seed: int, width: int, height: int, note: str = "") -> Image.Image:
+        return _placeholder_image(
+            f"{prompt}{note}",
             seed,
             max(_MIN_SIDE, round(width / scale)),
             max(_MIN_SIDE, round(height / scale)),
         )
-        return image, seed
+
+    def infer_dev(
+        prompt: str,
+        seed: int = 42,
+        randomize_seed: bool = False,
+        width: int = 1024,
+        height: int = 1024,
+        guidance_scale: float = 3.5,
+        num_inference_steps: int = 28,
+        progress: gr.Progress = gr.Progress(track_tqdm=True),  # noqa: B008 (Gradio's idiom)
+    ) -> Iterator[tuple[Image.Image, int]]:
+        """FLUX.1-dev's ``infer``: a generator yielding a preview per step, then the image."""
+        match = fault(str(prompt))
+        if match is not None and match.group(1) != "slow":
+            # The fault tags behave as on schnell; run them through its infer.
+            yield infer(prompt, seed, randomize_seed, width, height, 1)
+            return
+        delay = SLOW_STEP_DELAY if match is not None else step_delay
+        if randomize_seed:
+            seed = random.randint(0, MAX_SEED)
+        steps = int(num_inference_steps)
+        for step in tqdm.tqdm(range(steps)):
+            time.sleep(delay)
+            if step < steps - 1:
+                yield _render(str(prompt), seed, width, height, f" (preview {step + 1})"), seed
+        yield _render(str(prompt), seed, width, height), seed
+
+    # Gradio names the endpoint after the function: it must be "infer", as on the Space.
+    infer_dev.__name__ = infer_dev.__qualname__ = "infer"
 
     with warnings.catch_warnings():
         # Gradio 5 deprecates both Blocks(css=) and cache_examples="lazy" but has no alternative
         # for the first, and the Space uses the second; the warnings are noise here.
         warnings.simplefilter("ignore", DeprecationWarning)
         warnings.simplefilter("ignore", UserWarning)
-        demo = _layout(infer)
+        demo = _layout(infer_dev if model == "dev" else infer, dev=model == "dev")
     demo.queue(max_size=max_size, default_concurrency_limit=concurrency_limit)
     return demo
 
 
-def _layout(infer: Callable[..., tuple[Image.Image, int]]) -> gr.Blocks:
+def _layout(infer: Callable[..., Any], *, dev: bool = False) -> gr.Blocks:
     """Lay out the Space's components and wire ``infer`` exactly as its ``app.py`` does."""
     # Gradio 6 moved css= from Blocks() to launch().
     blocks_css: dict[str, Any] = {"css": _CSS} if _GRADIO_MAJOR < 6 else {}
@@ -311,8 +358,20 @@ def _layout(infer: Callable[..., tuple[Image.Image, int]]) -> gr.Blocks:
                         label="Height", minimum=256, maximum=MAX_IMAGE_SIZE, step=32, value=1024
                     )
                 with gr.Row():
+                    # FLUX.1-dev adds a guidance slider, and defaults to 28 steps.
+                    guidance_scale = (
+                        gr.Slider(
+                            label="Guidance Scale", minimum=1, maximum=15, step=0.1, value=3.5
+                        )
+                        if dev
+                        else None
+                    )
                     num_inference_steps = gr.Slider(
-                        label="Number of inference steps", minimum=1, maximum=50, step=1, value=4
+                        label="Number of inference steps",
+                        minimum=1,
+                        maximum=50,
+                        step=1,
+                        value=28 if dev else 4,
                     )
             # Gradio 6 rejects cache_examples="lazy" (README §0); 4 and 5 take it like the Space.
             cache: dict[str, Any] = (
@@ -331,7 +390,15 @@ def _layout(infer: Callable[..., tuple[Image.Image, int]]) -> gr.Blocks:
         gr.on(  # pyright: ignore[reportUnknownMemberType]
             triggers=[run_button.click, prompt.submit],
             fn=infer,
-            inputs=[prompt, seed, randomize_seed, width, height, num_inference_steps],
+            inputs=[
+                prompt,
+                seed,
+                randomize_seed,
+                width,
+                height,
+                *([guidance_scale] if guidance_scale is not None else []),
+                num_inference_steps,
+            ],
             outputs=[result, seed],
         )
     return demo
@@ -383,6 +450,15 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--step-delay", type=float, default=0.0, help="seconds per step")
     parser.add_argument("--scale", type=int, default=1, help="divide the image size by this")
+    parser.add_argument(
+        "--model", choices=("schnell", "dev"), default="schnell", help="which Space's API"
+    )
+    parser.add_argument(
+        "--always",
+        choices=("error", "quota", "gpu", "crash", "slow", "info"),
+        default=None,
+        help="apply this fault tag to every prompt (a Space that always fails that way)",
+    )
     return parser.parse_args(argv)
 
 
@@ -412,6 +488,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         scale=args.scale,
         concurrency_limit=args.concurrency_limit,
         max_size=args.max_size,
+        model=args.model,
+        always=args.always,
     )
     demo.launch(
         server_name=args.host,

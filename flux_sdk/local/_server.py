@@ -58,6 +58,10 @@ class LocalSpace:
         concurrency_limit: Jobs run at once; None keeps the Space's default of 1.
         max_size: Queue capacity; None is unbounded, as on the Space.
         startup_timeout: Seconds to wait for the app to be ready.
+        model: ``"schnell"`` (default) or ``"dev"``: the FLUX.1-dev Space's API, which takes
+            ``guidance_scale`` and streams preview images.
+        always: A fault tag applied to every prompt (``"quota"``, ``"gpu"``, ...): a Space
+            that always fails that way, for tests of pools and failover.
 
     Raises:
         ValueError: If an argument is out of range.
@@ -75,6 +79,8 @@ class LocalSpace:
         concurrency_limit: int | None = None,
         max_size: int | None = None,
         startup_timeout: float = 120.0,
+        model: str = "schnell",
+        always: str | None = None,
     ) -> None:
         if port is not None and not 0 < port < 65536:
             raise ValueError(f"port must be in 1..65535, got {port}")
@@ -86,6 +92,8 @@ class LocalSpace:
             raise ValueError(f"concurrency_limit must be >= 1, got {concurrency_limit}")
         if max_size is not None and max_size < 1:
             raise ValueError(f"max_size must be >= 1, got {max_size}")
+        if model not in ("schnell", "dev"):
+            raise ValueError(f"model must be 'schnell' or 'dev', got {model!r}")
         if startup_timeout <= 0:
             raise ValueError(f"startup_timeout must be > 0, got {startup_timeout}")
         self.python: str = python or sys.executable
@@ -96,6 +104,8 @@ class LocalSpace:
         self.concurrency_limit: int | None = concurrency_limit
         self.max_size: int | None = max_size
         self.startup_timeout: float = startup_timeout
+        self.model: str = model
+        self.always: str | None = always
 
         self._lock = threading.Lock()
         self._tail: collections.deque[str] = collections.deque(maxlen=_TAIL_LINES)
@@ -222,6 +232,10 @@ class LocalSpace:
             command += ["--concurrency-limit", str(self.concurrency_limit)]
         if self.max_size is not None:
             command += ["--max-size", str(self.max_size)]
+        if self.model != "schnell":
+            command += ["--model", self.model]
+        if self.always is not None:
+            command += ["--always", self.always]
         return command
 
     def _environment(self, workdir: str) -> dict[str, str]:

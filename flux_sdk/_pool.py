@@ -1,0 +1,84 @@
+"""The Spaces a client may use, in order, with what it learned about each.
+
+A client has one Space, or a pool: the public Space plus users' duplicates or self-hosted
+Gradio servers running the same app. A job goes to the first Space that is not resting; a Space
+that answered "quota exceeded" rests until its ``retry_after``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+from collections.abc import Sequence
+
+import anyio
+import httpx
+
+from . import _protocol as protocol
+from ._errors import (
+    FluxConnectionError,
+    FluxError,
+    GPUUnavailableError,
+    QueueFullError,
+    QuotaExceededError,
+    RateLimitError,
+)
+
+# Failures that say "this Space cannot take the job now", so another Space may: the job did
+# not run here (or, for a lost connection, cannot be followed any more).
+FAILOVER_ERRORS: tuple[type[FluxError], ...] = (
+    QuotaExceededError,
+    GPUUnavailableError,
+    QueueFullError,
+    RateLimitError,
+    FluxConnectionError,
+)
+# How long a Space rests after a quota error that does not say when to come back, and after it
+# could not be reached (so that each job does not pay a connection timeout first).
+DEFAULT_QUOTA_REST = datetime.timedelta(minutes=1)
+UNREACHABLE_REST = datetime.timedelta(seconds=10)
+
+
+class SpaceState:
+    """One Space: its URL, its discovered config, and until when it rests."""
+
+    def __init__(self, url: str) -> None:
+        parsed = httpx.URL(url)
+        if parsed.scheme not in ("http", "https") or not parsed.host:
+            raise ValueError(f"a Space URL must be http(s), got {url!r}")
+        self.url = str(parsed).rstrip("/")
+        self.config: protocol.SpaceConfig | None = None
+        self.config_lock = anyio.Lock()
+        self.rested_until = -math.inf
+
+    def __repr__(self) -> str:
+        return f"SpaceState({self.url!r})"
+
+
+class SpacePool:
+    """The Spaces of one client, in the order the user gave them."""
+
+    def __init__(self, urls: Sequence[str]) -> None:
+        if not urls:
+            raise ValueError("at least one Space URL is needed")
+        self.spaces = [SpaceState(url) for url in urls]
+
+    def candidates(self) -> list[SpaceState]:
+        """Spaces to try for a job: those not resting in order, then the resting ones."""
+        now = anyio.current_time()
+        ready = [space for space in self.spaces if space.rested_until <= now]
+        resting = sorted(
+            (space for space in self.spaces if space.rested_until > now),
+            key=lambda space: space.rested_until,
+        )
+        return ready + resting
+
+    def rest(self, space: SpaceState, error: FluxError) -> None:
+        """Rest ``space`` after a quota error (until its ``retry_after``) or when unreachable."""
+        if isinstance(error, QuotaExceededError):
+            rest = error.retry_after or DEFAULT_QUOTA_REST
+        elif isinstance(error, FluxConnectionError) and len(self.spaces) > 1:
+            rest = UNREACHABLE_REST
+        else:
+            return
+        space.rested_until = anyio.current_time() + rest.total_seconds()
