@@ -48,14 +48,15 @@ def _interpreters() -> dict[str, str]:
     return {}
 
 
-_SERVERS = _interpreters()
+SERVERS = _interpreters()
+"""Gradio line → the interpreter that runs its server."""
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if "integration" in str(item.path):
             item.add_marker(pytest.mark.integration)
-    if _SERVERS:
+    if SERVERS:
         return
     if os.environ.get("FLUX_REQUIRE_INTEGRATION") == "1":
         raise pytest.UsageError("FLUX_REQUIRE_INTEGRATION=1 but FLUX_TEST_GRADIO names no server")
@@ -65,9 +66,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
-@pytest.fixture(scope="session", params=sorted(_SERVERS) or ["none"])
+@pytest.fixture(scope="session", params=sorted(SERVERS) or ["none"])
 def server(request: pytest.FixtureRequest) -> Iterator[Server]:
     """One replica per Gradio line, shared by the session; fault switches on."""
     label = str(request.param)
-    with LocalSpace(python=_SERVERS[label], faults=True, scale=16) as space:
+    with LocalSpace(python=SERVERS[label], faults=True, scale=16) as space:
         yield Server(url=space.url, gradio=space.gradio_version)

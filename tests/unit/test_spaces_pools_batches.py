@@ -1,0 +1,291 @@
+"""Space descriptors, Preview events, pools with failover, and generate_many (respx)."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+import respx
+
+from flux_sdk import (
+    FLUX_DEV,
+    FLUX_SCHNELL,
+    AsyncFluxClient,
+    Completed,
+    Event,
+    FluxClient,
+    GenerateRequest,
+    Generation,
+    InvalidRequestError,
+    JobFailedError,
+    Limit,
+    Log,
+    Preview,
+    QuotaExceededError,
+    SpaceDescriptor,
+)
+from flux_sdk._protocol import decode_call, decode_queue
+from tests.unit._support import job
+
+pytestmark = pytest.mark.anyio
+
+A = "http://127.0.0.1:7861"
+B = "http://127.0.0.1:7862"
+CONFIG = {"api_prefix": "/gradio_api", "dependencies": [{"id": 2, "api_name": "infer"}]}
+SSE = {"content-type": "text/event-stream; charset=utf-8"}
+
+
+def _image(base: str, name: str = "x") -> dict[str, object]:
+    return {"path": f"/tmp/{name}.webp", "url": f"{base}/gradio_api/file=/tmp/{name}.webp"}
+
+
+def _completed(base: str, event_id: str, seed: int = 7) -> str:
+    message = {
+        "msg": "process_completed",
+        "event_id": event_id,
+        "output": {"data": [_image(base), seed]},
+        "success": True,
+    }
+    return f"data: {json.dumps(message)}\n\ndata: {json.dumps({'msg': 'close_stream'})}\n\n"
+
+
+def _quota(event_id: str, retry: str = "0:06:53") -> str:
+    message = {
+        "msg": "process_completed",
+        "event_id": event_id,
+        "output": {"error": f"You have exceeded your free ZeroGPU quota. Try again in {retry}."},
+        "success": False,
+        "title": "ZeroGPU quota exceeded",
+    }
+    return f"data: {json.dumps(message)}\n\n"
+
+
+def _mount(router: respx.MockRouter, base: str, data: str, event_id: str = "e1") -> respx.Route:
+    router.get(f"{base}/config").respond(json=CONFIG)
+    join = router.post(f"{base}/gradio_api/queue/join").respond(json={"event_id": event_id})
+    router.get(f"{base}/gradio_api/queue/data").respond(200, headers=SSE, text=data)
+    router.post(f"{base}/gradio_api/cancel").respond(json={"success": True})
+    return join
+
+
+# -- descriptors --------------------------------------------------------------------------------
+
+
+def test_schnell_sends_six_values_in_the_spaces_order() -> None:
+    request = FLUX_SCHNELL.request("a fox", {"width": 512})
+    assert FLUX_SCHNELL.data(request) == ["a fox", 0, True, 512, 1024, 4]
+
+
+def test_dev_takes_guidance_before_steps_with_its_own_defaults() -> None:
+    request = FLUX_DEV.request("a fox", {"seed": 3, "randomize_seed": False})
+    assert FLUX_DEV.data(request) == ["a fox", 3, False, 1024, 1024, 3.5, 28]
+
+
+def test_dev_fills_guidance_for_a_request_built_elsewhere() -> None:
+    assert FLUX_DEV.data(GenerateRequest(prompt="x"))[5] == 3.5
+
+
+def test_schnell_refuses_guidance_before_any_io() -> None:
+    with pytest.raises(InvalidRequestError) as caught:
+        FLUX_SCHNELL.request("a fox", {"guidance_scale": 3.5})
+    assert caught.value.field == "guidance_scale"
+
+
+def test_a_users_descriptor_narrows_limits() -> None:
+    small = SpaceDescriptor(
+        name="small",
+        url="http://127.0.0.1:9",
+        inputs=FLUX_SCHNELL.inputs,
+        defaults={"width": 512, "height": 512},
+        limits={"width": Limit(256, 768, 64)},
+    )
+    assert small.request("x", {}).width == 512
+    with pytest.raises(InvalidRequestError) as caught:
+        small.request("x", {"width": 1024})
+    assert caught.value.constraint == "a multiple of 64 from 256 to 768"
+
+
+def test_descriptor_inputs_must_start_with_prompt() -> None:
+    with pytest.raises(ValueError, match="prompt"):
+        SpaceDescriptor(name="bad", url=A, inputs=("seed", "prompt"))
+
+
+def test_unknown_space_alias_is_invalid() -> None:
+    with pytest.raises(InvalidRequestError) as caught:
+        AsyncFluxClient(space="flux-pro")
+    assert "flux-dev" in caught.value.constraint
+
+
+# -- previews -----------------------------------------------------------------------------------
+
+
+def test_process_generating_is_a_preview() -> None:
+    message = {"msg": "process_generating", "event_id": "e1", "output": {"data": [_image(A), 1]}}
+    step = decode_queue(json.dumps(message), job("e1", base=A))
+    assert step == Preview(url=f"{A}/gradio_api/file=/tmp/x.webp", path="/tmp/x.webp")
+
+
+def test_call_generating_is_a_preview() -> None:
+    step = decode_call("generating", json.dumps([_image(A), 1]), job("e1", base=A))
+    assert isinstance(step, Preview)
+    assert step.path == "/tmp/x.webp"
+
+
+def test_generating_without_an_image_is_skipped() -> None:
+    message = {"msg": "process_generating", "event_id": "e1", "output": {"data": [None, 1]}}
+    assert decode_queue(json.dumps(message), job("e1", base=A)) is None
+
+
+async def test_dev_stream_yields_previews_then_the_image() -> None:
+    preview = {"msg": "process_generating", "event_id": "e1", "output": {"data": [_image(A), 1]}}
+    data = f"data: {json.dumps(preview)}\n\n" + _completed(A, "e1")
+    with respx.mock(assert_all_called=False) as router:
+        join = _mount(router, A, data)
+        async with (
+            AsyncFluxClient(A, space="flux-dev") as client,
+            client.stream("a fox", guidance_scale=2.0) as stream,
+        ):
+            events: list[Event] = [event async for event in stream]
+    assert [type(event) for event in events] == [Preview, Completed]
+    body = json.loads(join.calls.last.request.content)
+    assert body["data"] == ["a fox", 0, True, 1024, 1024, 2.0, 28]
+
+
+# -- pools --------------------------------------------------------------------------------------
+
+
+async def test_pool_moves_a_quota_refused_job_to_the_next_space_and_rests_the_first() -> None:
+    with respx.mock(assert_all_called=False) as router:
+        first = _mount(router, A, _quota("e1"))
+        second = _mount(router, B, _completed(B, "e1"))
+        async with AsyncFluxClient([A, B]) as client:
+            async with client.stream("a fox") as stream:
+                events = [event async for event in stream]
+            again = await client.generate("another fox")
+    logs = [event for event in events if isinstance(event, Log)]
+    assert len(logs) == 1
+    assert "moving the job to the next Space" in logs[0].message
+    final = events[-1]
+    assert isinstance(final, Completed)
+    assert final.generation.space == B
+    assert again.space == B
+    # The first Space rests (retry_after 6:53): the second job went straight to B.
+    assert first.call_count == 1
+    assert second.call_count == 2
+
+
+async def test_pool_moves_on_when_a_space_is_unreachable() -> None:
+    with respx.mock(assert_all_called=False) as router:
+        router.get(f"{A}/config").mock(side_effect=httpx.ConnectError("refused"))
+        _mount(router, B, _completed(B, "e1"))
+        async with AsyncFluxClient([A, B], max_retries=0) as client:
+            image = await client.generate("a fox")
+    assert image.space == B
+
+
+async def test_pool_does_not_move_an_app_failure() -> None:
+    failed = {
+        "msg": "process_completed",
+        "event_id": "e1",
+        "output": {"error": "bad prompt"},
+        "success": False,
+    }
+    with respx.mock(assert_all_called=False) as router:
+        _mount(router, A, f"data: {json.dumps(failed)}\n\n")
+        second = _mount(router, B, _completed(B, "e1"))
+        async with AsyncFluxClient([A, B]) as client:
+            with pytest.raises(JobFailedError):
+                await client.generate("a fox")
+    assert second.call_count == 0
+
+
+async def test_pool_where_every_space_is_out_of_quota_raises_quota() -> None:
+    with respx.mock(assert_all_called=False) as router:
+        _mount(router, A, _quota("e1"))
+        _mount(router, B, _quota("e1", retry="0:01:00"))
+        async with AsyncFluxClient([A, B]) as client:
+            with pytest.raises(QuotaExceededError) as caught:
+                await client.generate("a fox")
+    assert caught.value.retry_after is not None
+    assert caught.value.retry_after.total_seconds() == 60
+
+
+async def test_token_goes_to_every_space_of_the_pool_and_nowhere_else() -> None:
+    with respx.mock(assert_all_called=False) as router:
+        first = _mount(router, A, _quota("e1"))
+        second = _mount(router, B, _completed(B, "e1"))
+        other = router.get("http://127.0.0.2:9/x.webp").respond(content=b"img")
+        async with AsyncFluxClient([A, B], token="hf_pool_secret") as client:
+            image = await client.generate("a fox")
+            await client.download(image.model_copy(update={"url": "http://127.0.0.2:9/x.webp"}))
+        sent = [first.calls.last.request, second.calls.last.request]
+        leaked = other.calls.last.request
+    assert [r.headers["x-hf-authorization"] for r in sent] == ["Bearer hf_pool_secret"] * 2
+    assert "x-hf-authorization" not in leaked.headers
+
+
+# -- batches ------------------------------------------------------------------------------------
+
+
+def _per_prompt(router: respx.MockRouter) -> None:
+    """A Space whose result seed is the prompt's number, and "fail" prompts fail."""
+    router.get(f"{A}/config").respond(json=CONFIG)
+    sessions: dict[str, str] = {}
+
+    def join(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        sessions[body["session_hash"]] = body["data"][0]
+        return httpx.Response(200, json={"event_id": body["session_hash"]})
+
+    def data(request: httpx.Request) -> httpx.Response:
+        session = request.url.params["session_hash"]
+        prompt = sessions[session]
+        if prompt.startswith("fail"):
+            failed = {
+                "msg": "process_completed",
+                "event_id": session,
+                "output": {"error": prompt},
+                "success": False,
+            }
+            return httpx.Response(200, headers=SSE, text=f"data: {json.dumps(failed)}\n\n")
+        return httpx.Response(200, headers=SSE, text=_completed(A, session, int(prompt)))
+
+    router.post(f"{A}/gradio_api/queue/join").mock(side_effect=join)
+    router.get(f"{A}/gradio_api/queue/data").mock(side_effect=data)
+
+
+async def test_generate_many_keeps_order_and_each_failure() -> None:
+    seen: list[tuple[int, int]] = []
+    prompts: list[str | GenerateRequest] = ["1", "fail two", "3", "", GenerateRequest(prompt="5")]
+    with respx.mock(assert_all_called=False) as router:
+        _per_prompt(router)
+        async with AsyncFluxClient(A) as client:
+            results = await client.generate_many(
+                prompts, concurrency=2, progress=lambda done, total: seen.append((done, total))
+            )
+    kinds = [type(result) for result in results]
+    assert kinds == [Generation, JobFailedError, Generation, InvalidRequestError, Generation]
+    seeds = [result.seed for result in results if isinstance(result, Generation)]
+    assert seeds == [1, 3, 5]
+    # The invalid one is never sent, and counted as done from the start.
+    assert [total for _, total in seen] == [5, 5, 5, 5]
+    assert [done for done, _ in seen] == [2, 3, 4, 5]
+
+
+def test_sync_generate_many() -> None:
+    with respx.mock(assert_all_called=False) as router:
+        _per_prompt(router)
+        with FluxClient(A) as client:
+            results = client.generate_many(["1", "2"], concurrency=1)
+    assert [r.seed for r in results if isinstance(r, Generation)] == [1, 2]
+
+
+@pytest.mark.parametrize("concurrency", [0, -1, 1.5])
+def test_generate_many_needs_a_positive_concurrency(concurrency: int) -> None:
+    client = FluxClient(A)
+    try:
+        with pytest.raises(ValueError, match="concurrency"):
+            client.generate_many(["x"], concurrency=concurrency)
+    finally:
+        client.close()
