@@ -25,6 +25,7 @@ from ._errors import (
     QuotaExceededError,
     RateLimitError,
     ResponseError,
+    SpaceUnavailableError,
     TimeoutPhase,
 )
 from ._models import (
@@ -79,6 +80,7 @@ __all__ = [
     "RateLimitError",
     "ResponseError",
     "SpaceDescriptor",
+    "SpaceUnavailableError",
     "Started",
     "Timeout",
     "TimeoutPhase",

@@ -22,13 +22,15 @@ import argparse
 import contextlib
 import json
 import os
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
+from types import FrameType
 from typing import IO, NoReturn, cast
 from urllib.parse import urlsplit
 
-from ._cli_errors import ErrorContext, ExitCode, Failure, UsageError, describe
+from ._cli_errors import ErrorContext, ExitCode, Failure, Terminated, UsageError, describe
 from ._config import DEFAULT_SPACE, ProtocolName
 from ._version import __version__
 
@@ -432,6 +434,28 @@ def run(command: Command, mode: OutputMode) -> int:
     return _serve_local(command)
 
 
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise Terminated
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Generator[None, None, None]:
+    """While a command runs, SIGTERM unwinds it like Ctrl-C: the job and local Space stop.
+
+    Python's default for SIGTERM is to die at once, which would leave a job running on the
+    Space and a local Space's server process behind.
+    """
+    try:
+        previous = signal.signal(signal.SIGTERM, _terminate)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``flux`` with ``argv`` (default: ``sys.argv[1:]``) and return its exit status.
 
@@ -459,15 +483,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     json_flag = not isinstance(command, ServeLocalCommand) and command.json
     mode = OutputMode.detect(json_flag=json_flag, stdout_tty=stdout_tty, stderr_tty=stderr_tty)
     try:
-        return run(command, mode)
-    except KeyboardInterrupt:
-        what = (
-            "any running job was cancelled on the Space"
-            if isinstance(command, GenerateCommand)
-            else "stopped"
-        )
-        report(Failure(ExitCode.INTERRUPTED, "KeyboardInterrupt", f"interrupted: {what}"), mode)
-        return ExitCode.INTERRUPTED
+        with _sigterm_as_interrupt():
+            return run(command, mode)
+    except KeyboardInterrupt as exc:
+        code = ExitCode.TERMINATED if isinstance(exc, Terminated) else ExitCode.INTERRUPTED
+        what = "any running job was cancelled on the Space"
+        if not isinstance(command, GenerateCommand):
+            what = "stopped"
+        report(Failure(code, type(exc).__name__, f"interrupted: {what}"), mode)
+        return code
     except Exception as exc:
         failure = describe(exc, _context(command))
         if failure is None:

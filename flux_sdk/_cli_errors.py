@@ -38,6 +38,7 @@ __all__ = [
     "Failure",
     "LocalSpaceError",
     "OutputError",
+    "Terminated",
     "UsageError",
     "describe",
     "format_duration",
@@ -73,6 +74,8 @@ class ExitCode(enum.IntEnum):
     PROTOCOL_ERROR = 17
     INTERRUPTED = 130
     """Ctrl-C (128 + SIGINT), after the job was cancelled on the Space."""
+    TERMINATED = 143
+    """SIGTERM (128 + SIGTERM), handled like Ctrl-C."""
 
 
 EXIT_CODES: dict[type[BaseException], ExitCode] = {
@@ -105,6 +108,10 @@ _OPTIONS = {
 """The command-line name of each `GenerateRequest` field."""
 
 _TOKEN_HINT = "a Hugging Face token (--token or HF_TOKEN)"
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived: the command stops as on Ctrl-C (cancels the job, stops a local Space)."""
 
 
 class UsageError(Exception):

@@ -73,7 +73,7 @@ def serve_local(*, port: int | None, faults: bool) -> int:
         faults: Enable the prompt fault tags.
 
     Returns:
-        0 after Ctrl-C.
+        0 after Ctrl-C or SIGTERM.
 
     Raises:
         UsageError: Gradio is not installed.
@@ -81,16 +81,17 @@ def serve_local(*, port: int | None, faults: bool) -> int:
     """
     with ExitStack() as stack:
         space = start_local_space(stack, port=port, faults=faults)
-        print(space.url, flush=True)
+        version = space.gradio_version
         tags = " (fault tags on: [error] [quota] [gpu] [crash] [slow] [info])" if faults else ""
-        print(
-            f"local Space (Gradio {space.gradio_version}) serving at {space.url}{tags}; "
-            "Ctrl-C stops it",
-            file=sys.stderr,
-            flush=True,
-        )
         stopped = threading.Event()
         try:
+            # Inside the try: once the URL is out, Ctrl-C is the normal way to stop.
+            print(space.url, flush=True)
+            print(
+                f"local Space (Gradio {version}) serving at {space.url}{tags}; Ctrl-C stops it",
+                file=sys.stderr,
+                flush=True,
+            )
             while space.running:
                 stopped.wait(_POLL_SECONDS)
         except KeyboardInterrupt:

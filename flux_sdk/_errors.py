@@ -8,6 +8,7 @@ FluxError
 │   ├── GPUUnavailableError                no ZeroGPU worker in time, or the GPU task aborted
 │   ├── QueueFullError                     HTTP 503, the Space's queue is full
 │   ├── RateLimitError                     HTTP 429
+│   ├── SpaceUnavailableError              HTTP 502/503/504: sleeping, building or unreachable app
 │   ├── InputRejectedError                 the Space's own validation refused an input
 │   ├── JobFailedError                     the app raised; .message is None if the Space hid it
 │   ├── JobCancelledError                  the job was cancelled (by us or by the Space)
@@ -44,6 +45,7 @@ __all__ = [
     "QuotaExceededError",
     "RateLimitError",
     "ResponseError",
+    "SpaceUnavailableError",
     "TimeoutPhase",
 ]
 
@@ -145,6 +147,10 @@ class GPUUnavailableError(ResponseError):
 
 class QueueFullError(ResponseError):
     """The Space's queue is full (HTTP 503); retry later."""
+
+
+class SpaceUnavailableError(ResponseError):
+    """The Space's proxy answered 502, 503 or 504: the app is asleep, building or down."""
 
 
 class InputRejectedError(ResponseError):

@@ -22,6 +22,7 @@ from ._errors import (
     QueueFullError,
     QuotaExceededError,
     RateLimitError,
+    SpaceUnavailableError,
 )
 
 # Failures that say "this Space cannot take the job now", so another Space may: the job did
@@ -31,6 +32,7 @@ FAILOVER_ERRORS: tuple[type[FluxError], ...] = (
     GPUUnavailableError,
     QueueFullError,
     RateLimitError,
+    SpaceUnavailableError,
     FluxConnectionError,
 )
 # How long a Space rests after a quota error that does not say when to come back, and after it

@@ -271,7 +271,8 @@ class Transport:
                         with deadline.wait(timeout.idle):
                             sse = await anext(sse_events, None)
                         if sse is None:
-                            finished = True
+                            # Not finished: the job may still run (a proxy cut the stream), so
+                            # the finally below cancels it.
                             raise ProtocolError("the Space closed the stream before the result")
                         step = decode(sse.event, sse.data)
                         if step is None:
@@ -466,7 +467,9 @@ class Transport:
                     return await self._exchange(method, url, json)
                 except (httpx.TransportError, ResponseError) as exc:
                     delay = _retry_delay(exc, attempt, retries, idempotent=idempotent)
-                    if delay is None:
+                    # A wait past the job's deadline would only end in a timeout; the Space's
+                    # own answer (e.g. "Retry-After: 3600") says more.
+                    if delay is None or delay >= _time_left():
                         raise
                     attempt += 1
                     logger.warning(
@@ -510,6 +513,11 @@ def _retry_delay(
     elif not (idempotent or isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))):
         return None
     return min(_BACKOFF_CAP, _BACKOFF_BASE * 2.0**attempt) * random.uniform(0.5, 1.0)
+
+
+def _time_left() -> float:
+    """Seconds until the enclosing cancel scope's deadline (the job's total time)."""
+    return anyio.current_effective_deadline() - anyio.current_time()
 
 
 def _describe(exc: BaseException) -> str:

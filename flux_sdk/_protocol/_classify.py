@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import contextlib
 import datetime
 import html
 import re
@@ -16,6 +18,7 @@ from .._errors import (
     QuotaExceededError,
     RateLimitError,
     ResponseError,
+    SpaceUnavailableError,
 )
 from ._json import as_list, as_object, loads
 
@@ -34,7 +37,9 @@ _HTTP_ERRORS: dict[int, type[ResponseError]] = {
     404: EndpointNotFoundError,
     422: InputRejectedError,
     429: RateLimitError,
+    502: SpaceUnavailableError,
     503: QueueFullError,
+    504: SpaceUnavailableError,
 }
 _MAX_SUMMARY = 300
 
@@ -44,9 +49,13 @@ def normalise(raw: str | None) -> str | None:
     if raw is None:
         return None
     text = raw.strip()
-    # Gradio 4.44's gr.Error.__str__ is repr(message): one pair of quotes to drop.
+    # Gradio 4.44's gr.Error.__str__ is repr(message): undo exactly that, and only that, so a
+    # message that merely starts and ends with quotes ("'a' must not be 'b'") stays whole.
     if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
-        text = text[1:-1]
+        with contextlib.suppress(ValueError, SyntaxError, MemoryError, RecursionError):
+            literal = ast.literal_eval(text)
+            if isinstance(literal, str):
+                text = literal
     if "<" in text:
         text = _TAG.sub("", text)
     if "&" in text:
@@ -110,6 +119,10 @@ def classify_http(
     if message is not None and len(message) > _MAX_SUMMARY:
         message = message[: _MAX_SUMMARY - 1] + "…"
     cls = _HTTP_ERRORS.get(status_code, ResponseError)
+    if cls is QueueFullError and "queue" not in (message or "").lower():
+        # A 503 that is not Gradio's "Queue is full": the HF proxy's page for a Space that is
+        # sleeping, building or paused.
+        cls = SpaceUnavailableError
     return cls(
         message,
         raw=raw,

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
-from collections.abc import AsyncIterator
+import warnings
+from collections.abc import AsyncIterator, Callable, Generator
 from dataclasses import dataclass
 from typing import Protocol, cast
 
 import anyio
 import httpx
+import pytest
+import respx
+from respx.models import Call
 
 from flux_sdk import GenerateRequest
 from flux_sdk._protocol import JobContext
@@ -86,10 +92,11 @@ def output_of(name: str) -> Output:
     """The result in a success stream transcript (queue or /call/)."""
     for event, data in sse_blocks(body_of(name)):
         payload = cast(object, json.loads(data))
+        message = cast("dict[str, object]", payload) if isinstance(payload, dict) else {}
         if event == "complete":
             items = cast("list[object]", payload)
-        elif isinstance(payload, dict) and payload.get("msg") == "process_completed":
-            output = cast("dict[str, object]", cast("dict[str, object]", payload)["output"])
+        elif message.get("msg") == "process_completed":
+            output = cast("dict[str, object]", message["output"])
             items = cast("list[object]", output["data"])
         else:
             continue
@@ -98,7 +105,7 @@ def output_of(name: str) -> Output:
     raise AssertionError(f"no result in {name}")
 
 
-def request() -> GenerateRequest:
+def sample_request() -> GenerateRequest:
     return GenerateRequest(
         prompt="a red fox in snow",
         seed=1234,
@@ -110,7 +117,7 @@ def request() -> GenerateRequest:
 
 
 def job(event_id: str, *, prefix: str = "/gradio_api", base: str = BASE) -> JobContext:
-    return JobContext(base_url=base, api_prefix=prefix, request=request(), event_id=event_id)
+    return JobContext(base_url=base, api_prefix=prefix, request=sample_request(), event_id=event_id)
 
 
 class Settable(Protocol):
@@ -147,4 +154,127 @@ async def _chunked(chunks: list[bytes]) -> AsyncIterator[bytes]:
 
 def chunked(*chunks: bytes, content_type: str = "image/webp") -> httpx.Response:
     """A 200 response with no Content-Length, its body sent in ``chunks``."""
-    return httpx.Response(200, headers={"content-type": content_type}, content=_chunked(list(chunks)))
+    return httpx.Response(
+        200, headers={"content-type": content_type}, content=_chunked(list(chunks))
+    )
+
+
+# -- a fake Space on a respx router ----------------------------------------------------------
+
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+def serve(name: str) -> Handler:
+    """A side effect answering each call with a fresh copy of a transcript's response."""
+    return lambda _request: replay(name)
+
+
+def stream_of(body: str) -> Handler:
+    return lambda _request: sse(body)
+
+
+@dataclass(frozen=True)
+class Line:
+    """One Gradio line's success exchange: the submit and the stream it answers."""
+
+    version: int
+    post: str
+    stream: str
+
+    @property
+    def prefix(self) -> str:
+        return PREFIX[self.version]
+
+
+QUEUE_OK = [
+    Line(4, "gradio4/20-queue-success-join.txt", "gradio4/20-queue-success-data.txt"),
+    Line(5, "gradio5/20-queue-success-join.txt", "gradio5/20-queue-success-data.txt"),
+    Line(6, "gradio6/20-post-queue-join.txt", "gradio6/21-get-queue-data-success.txt"),
+]
+CALL_OK = [
+    Line(4, "gradio4/10-call-infer-noprefix-post.txt", "gradio4/10-call-infer-noprefix-stream.txt"),
+    Line(
+        5,
+        "gradio5/11-gradio_api-call-infer-post.txt",
+        "gradio5/11-gradio_api-call-infer-stream.txt",
+    ),
+    Line(
+        6,
+        "gradio6/11-post-gradio_api-call-infer.txt",
+        "gradio6/12-get-gradio_api-call-infer-stream-success.txt",
+    ),
+]
+
+
+def mount_config(router: respx.MockRouter, version: int) -> respx.Route:
+    return router.get("/config").mock(side_effect=serve(f"gradio{version}/01-get-config.txt"))
+
+
+@dataclass(frozen=True)
+class Mounted:
+    """The routes of one fake Space."""
+
+    config: respx.Route
+    submit: respx.Route
+    stream: respx.Route
+
+
+def mount_queue(router: respx.MockRouter, version: int, join: str, data: str | Handler) -> Mounted:
+    prefix = PREFIX[version]
+    return Mounted(
+        config=mount_config(router, version),
+        submit=router.post(f"{prefix}/queue/join").mock(side_effect=serve(join)),
+        stream=router.get(f"{prefix}/queue/data").mock(
+            side_effect=serve(data) if isinstance(data, str) else data
+        ),
+    )
+
+
+def mount_call(router: respx.MockRouter, version: int, post: str, stream: str | Handler) -> Mounted:
+    prefix = PREFIX[version]
+    return Mounted(
+        config=mount_config(router, version),
+        submit=router.post(f"{prefix}/call/infer").mock(side_effect=serve(post)),
+        stream=router.get(f"{prefix}/call/infer/{event_id_of(post)}").mock(
+            side_effect=serve(stream) if isinstance(stream, str) else stream
+        ),
+    )
+
+
+def mount_cancel(router: respx.MockRouter, prefix: str) -> respx.Route:
+    return router.post(f"{prefix}/cancel").mock(
+        return_value=httpx.Response(200, json={"success": True})
+    )
+
+
+def sent_json(route: respx.Route) -> dict[str, object]:
+    return cast("dict[str, object]", json.loads(route.calls.last.request.content))
+
+
+def requests(router: respx.MockRouter) -> list[httpx.Request]:
+    """Every request the router answered, in order."""
+    return [call.request for call in cast("list[Call]", router.calls)]
+
+
+def xfail_on_trio(request: pytest.FixtureRequest, backend: str, reason: str) -> None:
+    """Mark the trio run of a test as a known SDK bug (strict: it must fail an assert)."""
+    if backend == "trio":
+        request.applymarker(pytest.mark.xfail(strict=True, raises=AssertionError, reason=reason))
+
+
+@contextlib.contextmanager
+def resource_warnings() -> Generator[list[warnings.WarningMessage], None, None]:
+    """Record ResourceWarnings rather than raise them, collecting garbage before leaving.
+
+    trio warns when an async generator is garbage-collected unfinished (an httpx stream left
+    half-read). Collecting here makes that warning land in the test that caused it, not in
+    whichever test the garbage collector happens to run next.
+    """
+    found: list[warnings.WarningMessage] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        try:
+            yield found
+        finally:
+            gc.collect()
+            found.extend(w for w in caught if issubclass(w.category, ResourceWarning))

@@ -1,0 +1,193 @@
+"""`FluxClient`, the synchronous facade, against respx (its loop runs on its own thread)."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import httpx
+import pytest
+import respx
+
+from flux_sdk import (
+    Completed,
+    Event,
+    FluxClient,
+    FluxTimeoutError,
+    InputRejectedError,
+    InvalidRequestError,
+    JobFailedError,
+    Progress,
+    Queued,
+    Started,
+    Timeout,
+)
+from tests.unit._support import (
+    BASE,
+    CALL_OK,
+    QUEUE_OK,
+    blocking,
+    event_id_of,
+    mount_call,
+    mount_cancel,
+    mount_queue,
+    output_of,
+    sample_request,
+    sent_json,
+)
+
+WEBP = b"RIFF\x00\x00\x00\x00WEBPVP8L"
+
+
+def test_generate_queue(router: respx.MockRouter) -> None:
+    line = QUEUE_OK[2]
+    space = mount_queue(router, 6, line.post, line.stream)
+    image = router.get(output_of(line.stream).url).mock(
+        return_value=httpx.Response(200, headers={"content-type": "image/webp"}, content=WEBP)
+    )
+    with FluxClient(BASE) as client:
+        generation = client.generate(sample_request())
+        assert client.download(generation) == WEBP
+    assert generation.seed == 1234
+    assert generation.url == output_of(line.stream).url
+    assert generation.request == sample_request()
+    assert sent_json(space.submit)["fn_index"] == 2
+    assert image.call_count == 1
+
+
+def test_generate_call_with_keywords(router: respx.MockRouter) -> None:
+    line = CALL_OK[0]
+    space = mount_call(router, 4, line.post, line.stream)
+    with FluxClient(BASE, protocol="call") as client:
+        generation = client.generate(
+            "a red fox in snow", seed=1234, randomize_seed=False, width=512, height=768
+        )
+    assert generation.seed == 1234
+    assert generation.path == output_of(line.stream).path
+    assert sent_json(space.submit) == {"data": ["a red fox in snow", 1234, False, 512, 768, 4]}
+
+
+def test_error(router: respx.MockRouter) -> None:
+    mount_queue(
+        router,
+        6,
+        "gradio6/22-post-queue-join-gr_error.txt",
+        "gradio6/22-get-queue-data-gr_error.txt",
+    )
+    with FluxClient(BASE) as client, pytest.raises(JobFailedError) as caught:
+        client.generate(sample_request())
+    assert caught.value.message == "Replica gr.Error: simulated failure (e.g. quota or validation)"
+    assert caught.value.title == "Error"
+
+
+def test_stream_yields_every_event(router: respx.MockRouter) -> None:
+    line = QUEUE_OK[2]
+    mount_queue(router, 6, line.post, line.stream)
+    with FluxClient(BASE) as client, client.stream(sample_request()) as events:
+        received = list(events)
+    assert [type(e) for e in received] == [Queued, Started, *[Progress] * 6, Completed]
+
+
+def test_stream_error_is_raised_from_iteration(router: respx.MockRouter) -> None:
+    mount_queue(
+        router,
+        6,
+        "gradio6/28-post-queue-join-out-of-range.txt",
+        "gradio6/28-get-queue-data-out-of-range.txt",
+    )
+    received: list[Event] = []
+    with FluxClient(BASE) as client, client.stream(sample_request()) as events:
+        with pytest.raises(InputRejectedError, match="Value 4096"):
+            received.extend(events)
+        assert list(events) == []
+    assert [type(e) for e in received] == [Queued, Started]
+
+
+def test_stream_early_exit_cancels_the_job(router: respx.MockRouter) -> None:
+    line = QUEUE_OK[2]
+    event_id = event_id_of(line.post)
+    message = {"msg": "estimation", "event_id": event_id, "rank": 3, "queue_size": 4}
+    space = mount_queue(
+        router, 6, line.post, lambda _r: blocking(f"data: {json.dumps(message)}\n\n".encode())
+    )
+    cancel = mount_cancel(router, "/gradio_api")
+    first: Event | None = None
+    with FluxClient(BASE, timeout=Timeout(cancel=0.5)) as client:
+        with client.stream(sample_request()) as events:
+            for event in events:
+                first = event
+                break
+        # the cancel is sent before the with block is left
+        assert cancel.call_count == 1
+    assert first == Queued(rank=3, queue_size=4)
+    assert sent_json(cancel) == {
+        "fn_index": 2,
+        "session_hash": sent_json(space.submit)["session_hash"],
+        "event_id": event_id,
+    }
+
+
+def test_stream_never_iterated_sends_nothing(router: respx.MockRouter) -> None:
+    catch_all = router.route().mock(return_value=httpx.Response(500))
+    with FluxClient(BASE) as client, client.stream("a fox"):
+        pass
+    assert not catch_all.called
+
+
+def test_bad_input_raises_before_any_request(router: respx.MockRouter) -> None:
+    catch_all = router.route().mock(return_value=httpx.Response(500))
+    with FluxClient(BASE) as client:
+        with pytest.raises(InvalidRequestError):
+            client.generate("a fox", width=5000)
+        with pytest.raises(InvalidRequestError):
+            client.stream("")
+    assert not catch_all.called
+
+
+def test_idle_timeout(router: respx.MockRouter) -> None:
+    line = CALL_OK[2]
+    mount_call(router, 6, line.post, lambda _r: blocking())
+    cancel = mount_cancel(router, "/gradio_api")
+    client = FluxClient(BASE, protocol="call", timeout=Timeout(idle=0.1, cancel=0.5))
+    with client, pytest.raises(FluxTimeoutError) as caught:
+        client.generate(sample_request())
+    assert caught.value.phase == "idle"
+    assert sent_json(cancel)["session_hash"] == event_id_of(line.post)
+
+
+def test_close_is_idempotent_and_stops_the_thread(router: respx.MockRouter) -> None:
+    before = set(threading.enumerate())
+    client = FluxClient(BASE)
+    started = [thread for thread in threading.enumerate() if thread not in before]
+    assert started  # the client's event-loop thread
+    client.close()
+    client.close()
+    assert not [thread for thread in started if thread.is_alive()]
+
+
+def test_many_threads_share_one_client(router: respx.MockRouter) -> None:
+    line = QUEUE_OK[2]
+    mount_queue(router, 6, line.post, line.stream)
+    seeds: list[int] = []
+    with FluxClient(BASE) as client:
+        threads = [
+            threading.Thread(target=lambda: seeds.append(client.generate(sample_request()).seed))
+            for _ in range(4)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert seeds == [1234] * 4
+
+
+@pytest.mark.anyio
+async def test_sync_client_inside_a_running_event_loop(router: respx.MockRouter) -> None:
+    line = QUEUE_OK[2]
+    mount_queue(router, 6, line.post, line.stream)
+    with FluxClient(BASE) as client:
+        generation = client.generate(sample_request())
+        with client.stream(sample_request()) as events:
+            kinds = [type(e) for e in events]
+    assert generation.seed == 1234
+    assert kinds[-1] is Completed
