@@ -100,3 +100,30 @@ def fmt(session: nox.Session) -> None:
     session.install("ruff>=0.6")
     session.run("ruff", "check", "--fix", ".")
     session.run("ruff", "format", ".")
+
+
+@nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """Benchmark flux_sdk vs a raw httpx floor, gradio_client and gpt4free's request logic.
+
+    Against a real Gradio 6 replica (zero-cost infer); writes benchmarks/results/latest.{json,md}.
+    Counts are configurable: ``nox -s bench -- --quick --jobs 50`` (``-- --help`` lists them).
+    """
+    session.install("-e", ".", "gradio_client==2.7.2", "aiohttp>=3.9", "pyinstrument>=4.6")
+    servers = dict(item.split("=", 1) for item in gradio_servers(session).split(","))
+    command = ["python", "-m", "benchmarks.run", "--server-python", servers["6"]]
+    session.run(*command, *session.posargs, env=OFFLINE_ENV)
+
+
+@nox.session(python=PYTHON)
+def docs(session: nox.Session) -> None:
+    """Build the docs site into site/ with ``mkdocs build --strict`` (offline, zero warnings)."""
+    session.install("-e", ".", "mkdocs-material", "mkdocstrings[python]")
+    session.run(
+        "mkdocs",
+        "build",
+        "--strict",
+        "--site-dir",
+        str(ROOT / "site"),
+        env={"NO_MKDOCS_2_WARNING": "1"},
+    )

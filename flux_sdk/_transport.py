@@ -120,6 +120,13 @@ def _http_errors(timeout: Timeout) -> Generator[None, None, None]:
         raise FluxConnectionError(f"{type(exc).__name__}: {exc}") from exc
 
 
+def _http_timeout(timeout: Timeout) -> httpx.Timeout:
+    """The per-request httpx limits for one job's `Timeout` (our own scopes bound the rest)."""
+    return httpx.Timeout(
+        connect=timeout.connect, read=timeout.idle, write=timeout.idle, pool=timeout.total
+    )
+
+
 @dataclass(frozen=True)
 class JobOptions:
     """How to run one job: the protocol, its time limits, and what to retry."""
@@ -172,12 +179,7 @@ class Transport:
         self._http = httpx.AsyncClient(
             headers=default_headers,
             auth=SpaceTokenAuth(token, spaces) if token else None,
-            timeout=httpx.Timeout(
-                connect=timeout.connect,
-                read=timeout.idle,
-                write=timeout.idle,
-                pool=timeout.total,
-            ),
+            timeout=_http_timeout(timeout),
             limits=httpx.Limits(max_connections=512, max_keepalive_connections=64),
             proxy=proxy,
             transport=http_transport,
@@ -262,7 +264,7 @@ class Transport:
         finished = cancelled = False
         try:
             async with (
-                self._open_stream(job.stream_url, deadline) as response,
+                self._open_stream(job.stream_url, deadline, timeout) as response,
                 contextlib.aclosing(_read_sse(response)) as sse_events,
             ):
                 decode = self._decoder(job)
@@ -321,14 +323,20 @@ class Transport:
             session_hash = uuid.uuid4().hex
             body = protocol.join_body(data, config.fn_index, session_hash)
             answer = await self._send(
-                "POST", f"{api}/queue/join", json=body, retries=options.max_retries
+                "POST",
+                f"{api}/queue/join",
+                json=body,
+                retries=options.max_retries,
+                timeout=options.timeout,
             )
             event_id = _event_id(answer)
             stream_url = f"{api}/queue/data?session_hash={session_hash}"
         else:
             body = protocol.call_body(data)
             route = f"{api}/call/{self.descriptor.api_name}"
-            answer = await self._send("POST", route, json=body, retries=options.max_retries)
+            answer = await self._send(
+                "POST", route, json=body, retries=options.max_retries, timeout=options.timeout
+            )
             # A /call/ job's session is its event_id (§4.4).
             event_id = session_hash = _event_id(answer)
             stream_url = f"{route}/{event_id}"
@@ -347,10 +355,15 @@ class Transport:
 
     @contextlib.asynccontextmanager
     async def _open_stream(
-        self, url: str, deadline: _Deadline
+        self, url: str, deadline: _Deadline, timeout: Timeout
     ) -> AsyncGenerator[httpx.Response, None]:
-        with _http_errors(self.timeout):
-            request = self._http.build_request("GET", url, headers={"accept": "text/event-stream"})
+        with _http_errors(timeout):
+            request = self._http.build_request(
+                "GET",
+                url,
+                headers={"accept": "text/event-stream"},
+                timeout=_http_timeout(timeout),
+            )
             with deadline.wait():
                 response = await self._http.send(request, stream=True)
             try:
@@ -458,13 +471,15 @@ class Transport:
         json: object = None,
         retries: int = 0,
         idempotent: bool = False,
+        timeout: Timeout | None = None,
     ) -> object:
         """One request's decoded JSON answer; retried where that is safe."""
-        with _http_errors(self.timeout):
+        timeout = timeout or self.timeout
+        with _http_errors(timeout):
             attempt = 0
             while True:
                 try:
-                    return await self._exchange(method, url, json)
+                    return await self._exchange(method, url, json, timeout)
                 except (httpx.TransportError, ResponseError) as exc:
                     delay = _retry_delay(exc, attempt, retries, idempotent=idempotent)
                     # A wait past the job's deadline would only end in a timeout; the Space's
@@ -483,8 +498,8 @@ class Transport:
                     )
                     await anyio.sleep(delay)
 
-    async def _exchange(self, method: str, url: str, json: object) -> object:
-        request = self._http.build_request(method, url, json=json)
+    async def _exchange(self, method: str, url: str, json: object, timeout: Timeout) -> object:
+        request = self._http.build_request(method, url, json=json, timeout=_http_timeout(timeout))
         logger.debug("%s %s", method, request.url.path)
         response = await self._http.send(request, stream=True)
         try:
