@@ -62,7 +62,7 @@ def gradio_servers(session: nox.Session) -> str:
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     """Unit tests, and integration tests against real Gradio 4, 5 and 6 servers."""
-    session.install("-e", ".", *TEST_DEPS)
+    session.install("-e", ".[cli]", *TEST_DEPS)
     servers = gradio_servers(session)
     session.run(
         "pytest",
@@ -74,7 +74,7 @@ def tests(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def typecheck(session: nox.Session) -> None:
     """mypy --strict and pyright (strict) on the package, the tests and the examples."""
-    session.install("-e", ".[local]", *TYPE_DEPS)
+    session.install("-e", ".[cli,local]", *TYPE_DEPS)
     session.run("mypy")
     session.run("pyright")
 

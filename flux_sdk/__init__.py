@@ -7,42 +7,49 @@ Example:
     ...     client.save(image, "fox.webp")
 """
 
-from ._client import AsyncEventStream, AsyncFluxClient
-from ._config import DEFAULT_SPACE, ProtocolName, Timeout, TimeoutTypes
-from ._errors import (
-    DownloadError,
-    EndpointNotFoundError,
-    FluxConnectionError,
-    FluxError,
-    FluxTimeoutError,
-    GPUUnavailableError,
-    InputRejectedError,
-    InvalidRequestError,
-    JobCancelledError,
-    JobFailedError,
-    ProtocolError,
-    QueueFullError,
-    QuotaExceededError,
-    RateLimitError,
-    ResponseError,
-    SpaceUnavailableError,
-    TimeoutPhase,
-)
-from ._models import (
-    Completed,
-    Event,
-    GenerateParams,
-    GenerateRequest,
-    Generation,
-    Log,
-    Preview,
-    Progress,
-    Queued,
-    Started,
-)
-from ._spaces import FLUX_DEV, FLUX_SCHNELL, SPACES, Limit, SpaceDescriptor
-from ._sync import EventStream, FluxClient
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
 from ._version import __version__
+
+if TYPE_CHECKING:
+    from ._client import AsyncEventStream, AsyncFluxClient
+    from ._config import DEFAULT_SPACE, ProtocolName, Timeout, TimeoutTypes
+    from ._errors import (
+        DownloadError,
+        EndpointNotFoundError,
+        FluxConnectionError,
+        FluxError,
+        FluxTimeoutError,
+        GPUUnavailableError,
+        InputRejectedError,
+        InvalidRequestError,
+        JobCancelledError,
+        JobFailedError,
+        ProtocolError,
+        QueueFullError,
+        QuotaExceededError,
+        RateLimitError,
+        ResponseError,
+        SpaceUnavailableError,
+        TimeoutPhase,
+    )
+    from ._models import (
+        Completed,
+        Event,
+        GenerateParams,
+        GenerateRequest,
+        Generation,
+        Log,
+        Preview,
+        Progress,
+        Queued,
+        Started,
+    )
+    from ._spaces import FLUX_DEV, FLUX_SCHNELL, SPACES, Limit, SpaceDescriptor
+    from ._sync import EventStream, FluxClient
 
 __all__ = [
     "DEFAULT_SPACE",
@@ -87,3 +94,22 @@ __all__ = [
     "TimeoutTypes",
     "__version__",
 ]
+
+# Public names are imported on first use (PEP 562), so that `import flux_sdk` (and the CLI's
+# --help) does not pay for httpx, pydantic and anyio until something needs them.
+_HOMES = ("._errors", "._config", "._models", "._spaces", "._client", "._sync")
+
+
+def __getattr__(name: str) -> object:
+    if name in __all__:
+        for home in _HOMES:
+            module = importlib.import_module(home, __name__)
+            if hasattr(module, name):
+                value: object = getattr(module, name)
+                globals()[name] = value
+                return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

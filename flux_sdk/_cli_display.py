@@ -203,8 +203,9 @@ class RichDisplay:
             )
         elif isinstance(event, Log):
             self.notice(notice_text(event), event.level)
-        else:
+        elif event.type == "completed":
             self.status("done")
+        # Anything else (e.g. an intermediate preview image) changes nothing on the line.
 
     def notice(self, text: str, level: str) -> None:
         """Print ``text`` above the live line (as plain text: no rich markup is read)."""

@@ -30,6 +30,7 @@ from ._errors import (
     QuotaExceededError,
     RateLimitError,
     ResponseError,
+    SpaceUnavailableError,
 )
 
 __all__ = [
@@ -72,6 +73,7 @@ class ExitCode(enum.IntEnum):
     CONNECTION_ERROR = 15
     TIMEOUT = 16
     PROTOCOL_ERROR = 17
+    SPACE_UNAVAILABLE = 18
     INTERRUPTED = 130
     """Ctrl-C (128 + SIGINT), after the job was cancelled on the Space."""
     TERMINATED = 143
@@ -84,6 +86,7 @@ EXIT_CODES: dict[type[BaseException], ExitCode] = {
     QuotaExceededError: ExitCode.QUOTA_EXCEEDED,
     RateLimitError: ExitCode.RATE_LIMITED,
     QueueFullError: ExitCode.QUEUE_FULL,
+    SpaceUnavailableError: ExitCode.SPACE_UNAVAILABLE,
     GPUUnavailableError: ExitCode.GPU_UNAVAILABLE,
     JobFailedError: ExitCode.JOB_FAILED,
     JobCancelledError: ExitCode.JOB_CANCELLED,
@@ -259,6 +262,12 @@ def _message(exc: BaseException, context: ErrorContext) -> str:
         return f"the Space is rate-limiting requests: {_retry(exc, 'retry in a minute')}"
     if isinstance(exc, QueueFullError):
         return f"the Space's queue is full: {_retry(exc, 'retry in a few minutes')}"
+    if isinstance(exc, SpaceUnavailableError):
+        status = f"HTTP {exc.status_code}" if exc.status_code is not None else "unavailable"
+        return (
+            f"the Space is asleep, building or down ({status}): "
+            f"{_retry(exc, 'retry in a few minutes')}; opening its page wakes a sleeping Space"
+        )
     if isinstance(exc, GPUUnavailableError):
         hint = "" if context.token else f"; {_TOKEN_HINT} gets a higher place in ZeroGPU's queue"
         return f"no GPU was free on the Space in time: {_retry(exc, 'retry in a minute')}{hint}"

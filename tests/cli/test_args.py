@@ -1,0 +1,263 @@
+"""The command line: parsing, output modes, and main() for what needs no Space."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import cast
+
+import pytest
+
+from flux_sdk import DEFAULT_SPACE, GenerateRequest
+from flux_sdk._cli import (
+    DEFAULT_HEIGHT,
+    DEFAULT_STEPS,
+    DEFAULT_WIDTH,
+    SEED_HELP,
+    SIZE_HELP,
+    STEPS_HELP,
+    CommandLineError,
+    GenerateCommand,
+    InfoCommand,
+    OutputMode,
+    ServeLocalCommand,
+    build_parser,
+    main,
+    parse_args,
+)
+from flux_sdk._cli_generate import (
+    GenerateOptions,
+    Saved,
+    build_request,
+    default_filename,
+    output_path,
+)
+from flux_sdk._models import (
+    MAX_SEED,
+    MAX_SIZE,
+    MAX_STEPS,
+    MIN_SIZE,
+    MIN_STEPS,
+    SIZE_STEP,
+    Generation,
+)
+
+
+def test_generate_defaults() -> None:
+    command = parse_args(["generate", "a red fox"])
+    assert command == GenerateCommand(prompt="a red fox")
+    assert isinstance(command, GenerateCommand)
+    assert command.seed is None
+    assert command.space == DEFAULT_SPACE
+    assert command.protocol == "auto"
+    assert not command.json
+
+
+def test_generate_every_option() -> None:
+    command = parse_args(
+        [
+            "generate",
+            "a red fox",
+            "-o",
+            "fox.webp",
+            "--width",
+            "768",
+            "--height",
+            "512",
+            "--steps",
+            "8",
+            "--seed",
+            "7",
+            "--space",
+            "http://127.0.0.1:7860/",
+            "--token",
+            "hf_x",
+            "--protocol",
+            "call",
+            "--timeout",
+            "90",
+            "--json",
+            "-v",
+        ]
+    )
+    assert command == GenerateCommand(
+        prompt="a red fox",
+        output="fox.webp",
+        width=768,
+        height=512,
+        steps=8,
+        seed=7,
+        space="http://127.0.0.1:7860",
+        token="hf_x",
+        protocol="call",
+        timeout=90.0,
+        json=True,
+        verbose=True,
+    )
+
+
+def test_space_local() -> None:
+    assert parse_args(["info", "--space", "local"]) == InfoCommand(space="local")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],
+        ["generate"],
+        ["paint", "x"],
+        ["generate", "x", "--width", "wide"],
+        ["generate", "x", "--seed", "1.5"],
+        ["generate", "x", "--protocol", "websocket"],
+        ["generate", "x", "--space", "ftp://example.org"],
+        ["generate", "x", "--space", "127.0.0.1:7860"],
+        ["generate", "x", "--timeout", "0"],
+        ["generate", "x", "--timeout", "soon"],
+        ["info", "--width", "768"],
+        ["serve-local", "--port", "0"],
+        ["serve-local", "--port", "70000"],
+    ],
+)
+def test_bad_command_lines_raise_usage_errors(argv: list[str]) -> None:
+    with pytest.raises(CommandLineError) as raised:
+        parse_args(argv)
+    assert raised.value.usage.startswith("usage: flux")
+
+
+def test_out_of_range_values_parse_and_are_left_to_the_sdk() -> None:
+    command = parse_args(["generate", "x", "--width", "1000", "--seed", "-1"])
+    assert isinstance(command, GenerateCommand)
+    assert (command.width, command.seed) == (1000, -1)
+
+
+def test_serve_local() -> None:
+    assert parse_args(["serve-local"]) == ServeLocalCommand()
+    assert parse_args(["serve-local", "--port", "7860", "--faults"]) == ServeLocalCommand(
+        port=7860, faults=True
+    )
+
+
+def test_help_texts_match_the_sdk_limits() -> None:
+    request = GenerateRequest(prompt="x")
+    assert (
+        request.width,
+        request.height,
+        request.num_inference_steps,
+    ) == (DEFAULT_WIDTH, DEFAULT_HEIGHT, DEFAULT_STEPS)
+    assert f"a multiple of {SIZE_STEP} from {MIN_SIZE} to {MAX_SIZE}" == SIZE_HELP
+    assert f"{MIN_STEPS} to {MAX_STEPS}" == STEPS_HELP
+    assert f"0 to {MAX_SEED}" == SEED_HELP
+
+
+def test_every_command_has_help() -> None:
+    text = build_parser().format_help()
+    for command in ("generate", "info", "serve-local"):
+        assert command in text
+
+
+@pytest.mark.parametrize(
+    ("json_flag", "stdout_tty", "stderr_tty", "expected"),
+    [
+        (False, True, True, OutputMode(json_result=False, json_errors=False, live=True)),
+        (True, True, True, OutputMode(json_result=True, json_errors=True, live=False)),
+        (False, False, False, OutputMode(json_result=True, json_errors=True, live=False)),
+        (False, False, True, OutputMode(json_result=True, json_errors=False, live=True)),
+        (False, True, False, OutputMode(json_result=False, json_errors=True, live=False)),
+    ],
+)
+def test_output_mode(
+    json_flag: bool, stdout_tty: bool, stderr_tty: bool, expected: OutputMode
+) -> None:
+    assert (
+        OutputMode.detect(json_flag=json_flag, stdout_tty=stdout_tty, stderr_tty=stderr_tty)
+        == expected
+    )
+
+
+def _options(**changes: object) -> GenerateOptions:
+    values: dict[str, object] = {
+        "prompt": "a red fox",
+        "output": None,
+        "width": 768,
+        "height": 512,
+        "steps": 4,
+        "seed": None,
+        "space": "http://127.0.0.1:7860",
+        "token": None,
+        "protocol": "auto",
+        "timeout": None,
+    }
+    values.update(changes)
+    return GenerateOptions(**values)  # type: ignore[arg-type]
+
+
+def test_no_seed_randomizes() -> None:
+    request = build_request(_options())
+    assert request.randomize_seed
+    assert request.seed == 0
+
+
+def test_a_seed_is_used_as_is() -> None:
+    request = build_request(_options(seed=7))
+    assert not request.randomize_seed
+    assert request.seed == 7
+
+
+def test_output_paths(tmp_path: Path) -> None:
+    assert default_filename(7) == "flux-7.webp"
+    assert output_path(None, 7) == Path("flux-7.webp")
+    assert output_path(str(tmp_path), 7) == tmp_path / "flux-7.webp"
+    assert output_path(str(tmp_path / "fox.webp"), 7) == tmp_path / "fox.webp"
+
+
+def test_saved_reports() -> None:
+    request = GenerateRequest(prompt="a red fox", width=768, height=512, seed=7)
+    generation = Generation(
+        url="http://127.0.0.1/file=x.webp", path="x.webp", seed=7, request=request
+    )
+    saved = Saved(path=Path("fox.webp"), generation=generation)
+    assert saved.summary() == "saved fox.webp (768\N{MULTIPLICATION SIGN}512, seed 7)"
+    body = saved.to_json()
+    assert body == {
+        "path": str(Path("fox.webp").resolve()),
+        "url": "http://127.0.0.1/file=x.webp",
+        "seed": 7,
+        "width": 768,
+        "height": 512,
+        "prompt": "a red fox",
+    }
+
+
+def _stderr_json(err: str) -> dict[str, object]:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    return cast("dict[str, object]", json.loads(lines[0]))
+
+
+def test_main_reports_an_invalid_value_before_any_io(capsys: pytest.CaptureFixture[str]) -> None:
+    # Port 9 (discard) has no server: reaching it would be a connection error, not exit 4.
+    status = main(["generate", "x", "--width", "1000", "--space", "http://127.0.0.1:9"])
+    out, err = capsys.readouterr()
+    assert status == 4
+    assert out == ""
+    error = _stderr_json(err)
+    assert error["error"] == "InvalidRequestError"
+    assert error["exit_code"] == 4
+    assert "--width 1000" in str(error["message"])
+    assert "retry_after" not in error
+
+
+def test_main_reports_usage_errors_as_json_when_not_on_a_terminal(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["generate"]) == 2
+    error = _stderr_json(capsys.readouterr().err)
+    assert error["error"] == "UsageError"
+    assert "PROMPT" in str(error["message"])
+
+
+def test_main_help_and_version(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--help"]) == 0
+    assert "generate" in capsys.readouterr().out
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.startswith("flux-sdk ")
