@@ -89,9 +89,28 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def demo(session: nox.Session) -> None:
-    """The Quickstart's main job: generate an image against the built-in local Space, offline."""
-    session.install("-e", ".[local]")
-    session.run("python", "examples/quickstart.py", *session.posargs, env=OFFLINE_ENV)
+    """The Quickstart's main job: generate fox.webp with the CLI against the local Space, offline.
+
+    ``nox -s demo -- "another prompt"`` changes the prompt.
+    """
+    session.install("-e", ".[cli,local]")
+    prompt = session.posargs[0] if session.posargs else "a red fox in fresh snow"
+    session.run(
+        "flux",
+        "generate",
+        prompt,
+        "--space",
+        "local",
+        "--width",
+        "768",
+        "--height",
+        "512",
+        "--seed",
+        "7",
+        "-o",
+        "fox.webp",
+        env=OFFLINE_ENV,
+    )
 
 
 @nox.session(python=PYTHON)
