@@ -140,7 +140,6 @@ class AsyncFluxClient:
         self._timeout = Timeout.coerce(timeout)
         self._max_retries = check_retries(max_retries)
         self._wait_on_quota = wait_on_quota
-        self._max_download_bytes = max_download_bytes
         self._space = resolve_space(space)
         if base_url is None:
             urls: Sequence[str] = [self._space.url]
@@ -335,13 +334,11 @@ class AsyncFluxClient:
         Raises:
             DownloadError: HTTP error, a non-http(s) URL, or more than ``max_download_bytes``.
         """
-        return await self._transport.download(generation, max_bytes=self._max_download_bytes)
+        return await self._transport.download(generation)
 
     async def save(self, generation: Generation, path: str | os.PathLike[str]) -> Path:
         """Stream the image to ``path``, replacing it atomically; returns the path.
 
         The file name is yours: nothing from the Space decides where the file goes.
         """
-        return await self._transport.save(
-            generation, Path(path), max_bytes=self._max_download_bytes
-        )
+        return await self._transport.save(generation, Path(path))

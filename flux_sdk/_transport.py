@@ -396,21 +396,21 @@ class Transport:
 
     # -- files ----------------------------------------------------------------------------------
 
-    async def download(self, generation: Generation, *, max_bytes: int) -> bytes:
-        """The image's bytes, at most ``max_bytes``."""
+    async def download(self, generation: Generation) -> bytes:
+        """The image's bytes, at most ``max_download_bytes``."""
         chunks: list[bytes] = []
-        async with self._download(generation.url, max_bytes) as body:
+        async with self._download(generation.url) as body:
             async for chunk in body:
                 chunks.append(chunk)
         return b"".join(chunks)
 
-    async def save(self, generation: Generation, path: Path, *, max_bytes: int) -> Path:
+    async def save(self, generation: Generation, path: Path) -> Path:
         """Stream the image to ``path`` (atomically: a partial file never takes its name)."""
         target = Path(os.fspath(path))
         partial = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
         try:
             async with (
-                self._download(generation.url, max_bytes) as body,
+                self._download(generation.url) as body,
                 await anyio.open_file(partial, "wb") as file,
             ):
                 async for chunk in body:
@@ -421,15 +421,10 @@ class Transport:
         return target
 
     @contextlib.asynccontextmanager
-    async def _download(
-        self, url: str, max_bytes: int
-    ) -> AsyncGenerator[AsyncGenerator[bytes, None], None]:
-        with (
-            _http_errors(self.timeout),
-            _translate_timeout(
-                self.timeout.total or math.inf, "total", self.timeout.total or math.inf
-            ),
-        ):
+    async def _download(self, url: str) -> AsyncGenerator[AsyncGenerator[bytes, None], None]:
+        max_bytes = self.max_download_bytes
+        total = self.timeout.total or math.inf
+        with _http_errors(self.timeout), _translate_timeout(total, "total", total):
             response = await self._follow(url)
             try:
                 declared = response.headers.get("content-length")
