@@ -417,7 +417,9 @@ class Transport:
                     await file.write(chunk)
             await anyio.Path(partial).replace(target)
         finally:
-            await anyio.Path(partial).unlink(missing_ok=True)
+            # Shielded: on cancellation (Ctrl-C mid-download) the partial file must still go.
+            with anyio.CancelScope(shield=True):
+                await anyio.Path(partial).unlink(missing_ok=True)
         return target
 
     @contextlib.asynccontextmanager
