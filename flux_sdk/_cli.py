@@ -1,16 +1,18 @@
-"""The ``flux`` command: generate an image, inspect a Space's API, or serve the local Space.
+"""The ``flux`` command: generate images, inspect a Space's API, or serve the local Space.
 
 Example:
     .. code-block:: console
 
         $ flux generate "a red fox in fresh snow" -o fox.webp --width 768 --height 512 --seed 7
         saved fox.webp (768×512, seed 7)
+        $ flux batch prompts.txt -o out/ --concurrency 2
         $ flux info --space http://127.0.0.1:7860
         $ flux serve-local --faults
 
-On a terminal ``generate`` shows a live display on stderr; when stdout is not a terminal, or
-with ``--json``, it prints one JSON object instead, and errors become JSON on stderr. Each
-failure has its own exit code (`flux_sdk._cli_errors.ExitCode`; the table is in docs/cli.md).
+On a terminal ``generate`` and ``batch`` show a live display on stderr; when stdout is not a
+terminal, or with ``--json``, they print one JSON object instead, and errors become JSON on
+stderr. Each failure has its own exit code (`flux_sdk._cli_errors.ExitCode`; the table is in
+docs/cli.md).
 
 This module imports only the standard library and flux-sdk's light modules, so that
 ``flux --help`` is fast: each command imports the SDK, httpx and rich when it runs.
@@ -27,7 +29,7 @@ import sys
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from types import FrameType
-from typing import IO, NoReturn, cast
+from typing import IO, Literal, NoReturn, cast
 from urllib.parse import urlsplit
 
 from ._cli_errors import ErrorContext, ExitCode, Failure, Terminated, UsageError, describe
@@ -35,6 +37,7 @@ from ._config import DEFAULT_SPACE, ProtocolName
 from ._version import __version__
 
 __all__ = [
+    "BatchCommand",
     "GenerateCommand",
     "InfoCommand",
     "OutputMode",
@@ -49,11 +52,23 @@ __all__ = [
 DEFAULT_WIDTH = 1024
 DEFAULT_HEIGHT = 1024
 DEFAULT_STEPS = 4
+DEFAULT_DEV_STEPS = 28
+DEFAULT_CONCURRENCY = 4
 SIZE_HELP = "a multiple of 32 from 256 to 2048"
 STEPS_HELP = "1 to 50"
 SEED_HELP = "0 to 2147483647"
 PROTOCOLS: tuple[ProtocolName, ...] = ("auto", "queue", "call")
 LOCAL = "local"
+
+ModelName = Literal["flux-schnell", "flux-dev"]
+MODELS: tuple[ModelName, ...] = ("flux-schnell", "flux-dev")
+DEFAULT_MODEL: ModelName = "flux-schnell"
+# Each model's public Space, repeated from flux_sdk._spaces (which imports pydantic) for the
+# same reason as the defaults above; tests/cli checks that they agree.
+MODEL_SPACES: dict[str, str] = {
+    "flux-schnell": DEFAULT_SPACE,
+    "flux-dev": "https://black-forest-labs-flux-1-dev.hf.space",
+}
 
 
 @dataclass(frozen=True)
@@ -65,7 +80,7 @@ class GenerateCommand:
         output: ``-o``: a file or a directory; None for ``flux-<seed>.webp``.
         width: Image width.
         height: Image height.
-        steps: Inference steps.
+        steps: Inference steps; None for the model's default (4, or 28 for flux-dev).
         seed: ``--seed``; None randomizes the seed on the Space.
         space: A Space URL, or ``"local"``.
         token: ``--token``; None falls back to ``HF_TOKEN``.
@@ -73,13 +88,16 @@ class GenerateCommand:
         timeout: Seconds for the whole job; None for the SDK's default.
         json: Machine-readable output.
         verbose: Show the SDK's log (requests, retries, the cancel) on the live display.
+        model: ``flux-schnell`` or ``flux-dev``: which kind of Space (the client's ``space=``).
+        guidance: ``--guidance`` (flux-dev only); None for the Space's default.
+        wait_on_quota: Wait out a ZeroGPU quota error and try again.
     """
 
     prompt: str
     output: str | None = None
     width: int = DEFAULT_WIDTH
     height: int = DEFAULT_HEIGHT
-    steps: int = DEFAULT_STEPS
+    steps: int | None = None
     seed: int | None = None
     space: str = DEFAULT_SPACE
     token: str | None = None
@@ -87,6 +105,50 @@ class GenerateCommand:
     timeout: float | None = None
     json: bool = False
     verbose: bool = False
+    model: ModelName = DEFAULT_MODEL
+    guidance: float | None = None
+    wait_on_quota: bool = False
+
+
+@dataclass(frozen=True)
+class BatchCommand:
+    """``flux batch``'s arguments.
+
+    Attributes:
+        file: The prompt file, one prompt a line; ``-`` for stdin.
+        output: ``-o``: the directory the images go to (created if missing).
+        concurrency: Jobs in flight at once.
+        width: Image width.
+        height: Image height.
+        steps: Inference steps; None for the model's default.
+        seed: ``--seed`` for every prompt; None randomizes each seed on the Space.
+        space: A Space URL, or ``"local"``.
+        token: ``--token``; None falls back to ``HF_TOKEN``.
+        protocol: ``auto``, ``queue`` or ``call``.
+        timeout: Seconds for each job; None for the SDK's default.
+        json: Machine-readable output.
+        verbose: Show the SDK's log on the live display.
+        model: ``flux-schnell`` or ``flux-dev``.
+        guidance: ``--guidance`` (flux-dev only); None for the Space's default.
+        wait_on_quota: Wait out a ZeroGPU quota error and try again.
+    """
+
+    file: str
+    output: str
+    concurrency: int = DEFAULT_CONCURRENCY
+    width: int = DEFAULT_WIDTH
+    height: int = DEFAULT_HEIGHT
+    steps: int | None = None
+    seed: int | None = None
+    space: str = DEFAULT_SPACE
+    token: str | None = None
+    protocol: ProtocolName = "auto"
+    timeout: float | None = None
+    json: bool = False
+    verbose: bool = False
+    model: ModelName = DEFAULT_MODEL
+    guidance: float | None = None
+    wait_on_quota: bool = False
 
 
 @dataclass(frozen=True)
@@ -97,11 +159,13 @@ class InfoCommand:
         space: A Space URL, or ``"local"``.
         token: ``--token``; None falls back to ``HF_TOKEN``.
         json: Machine-readable output.
+        model: Compare with what flux-sdk sends to ``flux-schnell`` or ``flux-dev``.
     """
 
     space: str = DEFAULT_SPACE
     token: str | None = None
     json: bool = False
+    model: ModelName = DEFAULT_MODEL
 
 
 @dataclass(frozen=True)
@@ -117,7 +181,7 @@ class ServeLocalCommand:
     faults: bool = False
 
 
-Command = GenerateCommand | InfoCommand | ServeLocalCommand
+Command = GenerateCommand | BatchCommand | InfoCommand | ServeLocalCommand
 
 
 @dataclass(frozen=True)
@@ -197,19 +261,84 @@ def _port(value: str) -> int:
     return port
 
 
+def _count(value: str) -> int:
+    """``--concurrency``: a whole number from 1."""
+    try:
+        count = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"expected a number from 1, got {count}")
+    return count
+
+
 def _add_space_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--space",
         type=_space,
-        default=DEFAULT_SPACE,
         metavar="URL|local",
         help="the Space's URL, or 'local' to start the local Space for this command "
-        "(needs the [local] extra) (default: %(default)s)",
+        "(needs the [local] extra) (default: the --model's public Space)",
+    )
+    parser.add_argument(
+        "--model",
+        choices=MODELS,
+        default=DEFAULT_MODEL,
+        help="which kind of Space: FLUX.1-schnell or FLUX.1-dev (default: %(default)s)",
     )
     parser.add_argument(
         "--token",
         metavar="TOKEN",
         help="Hugging Face token, sent to the Space only (default: $HF_TOKEN)",
+    )
+
+
+def _add_job_options(parser: argparse.ArgumentParser, *, timeout_help: str) -> None:
+    """The options ``generate`` and ``batch`` share: the request, the Space, the output mode."""
+    parser.add_argument(
+        "--width", type=int, default=DEFAULT_WIDTH, metavar="N", help=f"{SIZE_HELP} (default: 1024)"
+    )
+    parser.add_argument(
+        "--height",
+        type=int,
+        default=DEFAULT_HEIGHT,
+        metavar="N",
+        help=f"{SIZE_HELP} (default: 1024)",
+    )
+    parser.add_argument(
+        "--steps",
+        type=int,
+        metavar="N",
+        help=f"inference steps, {STEPS_HELP} (default: {DEFAULT_STEPS}, "
+        f"or {DEFAULT_DEV_STEPS} with --model flux-dev)",
+    )
+    parser.add_argument(
+        "--guidance",
+        type=float,
+        metavar="X",
+        help="guidance scale, --model flux-dev only (default: the Space's, 3.5)",
+    )
+    _add_space_options(parser)
+    parser.add_argument(
+        "--protocol",
+        choices=PROTOCOLS,
+        default="auto",
+        help="Gradio protocol: queue (progress, notices, error text), call (/call/ API), "
+        "auto (default: queue)",
+    )
+    parser.add_argument("--timeout", type=_seconds, metavar="SECONDS", help=timeout_help)
+    parser.add_argument(
+        "--wait-on-quota",
+        action="store_true",
+        help="when ZeroGPU's quota is used up, wait the time the Space names and try again "
+        "(within --timeout) instead of failing",
+    )
+    parser.add_argument("--json", action="store_true", help="machine-readable output only")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="on a terminal, also show the SDK's log: requests, retries, the cancel",
     )
 
 
@@ -221,7 +350,7 @@ def build_parser() -> argparse.ArgumentParser:
     """
     parser = _Parser(
         prog="flux",
-        description="Generate images with FLUX.1-schnell on a Hugging Face Space.",
+        description="Generate images with FLUX.1-schnell or FLUX.1-dev on a Hugging Face Space.",
         epilog="Exit codes and output formats: see docs/cli.md.",
     )
     parser.add_argument("--version", action="version", version=f"flux-sdk {__version__}")
@@ -241,59 +370,57 @@ def build_parser() -> argparse.ArgumentParser:
         help="where to save the image, a file or a directory (default: flux-<seed>.webp)",
     )
     generate.add_argument(
-        "--width", type=int, default=DEFAULT_WIDTH, metavar="N", help=f"{SIZE_HELP} (default: 1024)"
-    )
-    generate.add_argument(
-        "--height",
-        type=int,
-        default=DEFAULT_HEIGHT,
-        metavar="N",
-        help=f"{SIZE_HELP} (default: 1024)",
-    )
-    generate.add_argument(
-        "--steps",
-        type=int,
-        default=DEFAULT_STEPS,
-        metavar="N",
-        help=f"inference steps, {STEPS_HELP} (default: 4)",
-    )
-    generate.add_argument(
         "--seed",
         type=int,
         metavar="N",
         help=f"seed, {SEED_HELP} (default: a random seed chosen by the Space)",
     )
-    _add_space_options(generate)
-    generate.add_argument(
-        "--protocol",
-        choices=PROTOCOLS,
-        default="auto",
-        help="Gradio protocol: queue (progress, notices, error text), call (/call/ API), "
-        "auto (default: queue)",
+    _add_job_options(generate, timeout_help="time limit for the whole job (default: 600)")
+    generate.set_defaults(command_parser=generate)
+
+    batch = commands.add_parser(
+        "batch",
+        help="generate one image per line of a prompt file",
+        description="Generate one image per prompt of FILE (one prompt a line; blank lines and "
+        "lines starting with # are skipped), --concurrency at a time, and save each as "
+        "DIR/NNNN-<slug>.webp as soon as it is done. On a terminal, shows a progress bar and "
+        "a summary of the failures; otherwise prints one JSON object. Exits with status 19 "
+        "when some prompts failed.",
     )
-    generate.add_argument(
-        "--timeout",
-        type=_seconds,
-        metavar="SECONDS",
-        help="time limit for the whole job (default: 600)",
+    batch.add_argument("file", metavar="FILE", help="the prompt file, or - for stdin")
+    batch.add_argument(
+        "-o",
+        "--output",
+        metavar="DIR",
+        required=True,
+        help="the directory for the images (created if missing)",
     )
-    generate.add_argument("--json", action="store_true", help="machine-readable output only")
-    generate.add_argument(
-        "-v",
-        "--verbose",
-        action="store_true",
-        help="on a terminal, also show the SDK's log: requests, retries, the cancel",
+    batch.add_argument(
+        "--concurrency",
+        type=_count,
+        default=DEFAULT_CONCURRENCY,
+        metavar="N",
+        help="jobs in flight at once (default: %(default)s)",
     )
+    batch.add_argument(
+        "--seed",
+        type=int,
+        metavar="N",
+        help=f"seed for every prompt, {SEED_HELP} (default: a random seed for each)",
+    )
+    _add_job_options(batch, timeout_help="time limit for each job (default: 600)")
+    batch.set_defaults(command_parser=batch)
 
     info = commands.add_parser(
         "info",
         help="show the Space's live API and compare it with flux-sdk's",
         description="Show the Space's Gradio version, API prefix, fn_index and infer "
-        "parameters with their limits, and compare them with what flux-sdk sends. "
-        "Exits with status 3 when they differ.",
+        "parameters with their limits, and compare them with what flux-sdk sends to the "
+        "--model's Space. Exits with status 3 when they differ.",
     )
     _add_space_options(info)
     info.add_argument("--json", action="store_true", help="machine-readable output only")
+    info.set_defaults(command_parser=info)
 
     serve = commands.add_parser(
         "serve-local",
@@ -308,6 +435,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="enable the prompt fault tags: [error] [quota] [gpu] [crash] [slow] [info]",
     )
+    serve.set_defaults(command_parser=serve)
     return parser
 
 
@@ -325,8 +453,16 @@ def parse_args(argv: Sequence[str]) -> Command:
     namespace = build_parser().parse_args(list(argv))
     values = cast("dict[str, object]", vars(namespace))
     command = values.pop("command")
+    subparser = cast("argparse.ArgumentParser", values.pop("command_parser"))
+    if "model" in values:
+        if values.get("guidance") is not None and values["model"] != "flux-dev":
+            subparser.error("--guidance needs --model flux-dev (FLUX.1-schnell has no guidance)")
+        if values["space"] is None:
+            values["space"] = MODEL_SPACES[str(values["model"])]
     if command == "generate":
         return GenerateCommand(**values)  # type: ignore[arg-type]
+    if command == "batch":
+        return BatchCommand(**values)  # type: ignore[arg-type]
     if command == "info":
         return InfoCommand(**values)  # type: ignore[arg-type]
     return ServeLocalCommand(**values)  # type: ignore[arg-type]
@@ -357,7 +493,7 @@ def _context(command: Command) -> ErrorContext:
     if isinstance(command, ServeLocalCommand):
         return ErrorContext(space=LOCAL)
     token = command.token if command.token is not None else os.environ.get("HF_TOKEN")
-    protocol = command.protocol if isinstance(command, GenerateCommand) else "auto"
+    protocol = command.protocol if not isinstance(command, InfoCommand) else "auto"
     return ErrorContext(space=command.space, protocol=protocol, token=bool(token))
 
 
@@ -377,6 +513,9 @@ def _generate(command: GenerateCommand, mode: OutputMode) -> int:
             protocol=command.protocol,
             timeout=command.timeout,
             verbose=command.verbose,
+            model=command.model,
+            guidance=command.guidance,
+            wait_on_quota=command.wait_on_quota,
         ),
         live=mode.live,
     )
@@ -389,19 +528,58 @@ def _generate(command: GenerateCommand, mode: OutputMode) -> int:
     return ExitCode.OK
 
 
+def _batch(command: BatchCommand, mode: OutputMode) -> int:
+    from ._cli_batch import BatchOptions, run_batch
+
+    result = run_batch(
+        BatchOptions(
+            file=command.file,
+            output=command.output,
+            concurrency=command.concurrency,
+            width=command.width,
+            height=command.height,
+            steps=command.steps,
+            seed=command.seed,
+            space=command.space,
+            token=command.token,
+            protocol=command.protocol,
+            timeout=command.timeout,
+            verbose=command.verbose,
+            model=command.model,
+            guidance=command.guidance,
+            wait_on_quota=command.wait_on_quota,
+        ),
+        context=_context(command),
+        live=mode.live,
+    )
+    # The summary comes first, also after Ctrl-C: it says which images were saved.
+    if mode.json_result:
+        _print(json.dumps(result.to_json(), ensure_ascii=False), sys.stdout)
+    else:
+        _print(result.summary(), sys.stdout)
+    if result.interrupted is not None:
+        raise result.interrupted  # main() reports it and exits 130 (143 for SIGTERM)
+    failure = result.failure()
+    if failure is None:
+        return ExitCode.OK
+    report(failure, mode)
+    return failure.exit_code
+
+
 def _info(command: InfoCommand, mode: OutputMode) -> int:
     from contextlib import ExitStack
 
-    from ._cli_info import compare, fetch_space_api, render_text, to_json
+    from ._cli_info import compare, expected_parameters, fetch_space_api, render_text, to_json
     from ._cli_local import require_gradio, start_local_space
+    from ._spaces import resolve_space
 
     with ExitStack() as stack:
         url = command.space
         if url == LOCAL:
             require_gradio()
-            url = start_local_space(stack).url
+            url = start_local_space(stack, model=command.model).url
         api = fetch_space_api(url, token=command.token)
-    mismatches = compare(api.parameters)
+    mismatches = compare(api.parameters, expected_parameters(resolve_space(command.model)))
     if mode.json_result:
         _print(json.dumps(to_json(api, mismatches), ensure_ascii=False), sys.stdout)
     else:
@@ -429,6 +607,8 @@ def run(command: Command, mode: OutputMode) -> int:
     """
     if isinstance(command, GenerateCommand):
         return _generate(command, mode)
+    if isinstance(command, BatchCommand):
+        return _batch(command, mode)
     if isinstance(command, InfoCommand):
         return _info(command, mode)
     return _serve_local(command)
@@ -488,7 +668,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt as exc:
         code = ExitCode.TERMINATED if isinstance(exc, Terminated) else ExitCode.INTERRUPTED
         what = "any running job was cancelled on the Space"
-        if not isinstance(command, GenerateCommand):
+        if not isinstance(command, GenerateCommand | BatchCommand):
             what = "stopped"
         report(Failure(code, type(exc).__name__, f"interrupted: {what}"), mode)
         return code

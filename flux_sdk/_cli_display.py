@@ -1,4 +1,4 @@
-"""The live display of ``flux generate``: queue position, ETA, step progress, notices.
+"""The live displays of ``flux generate`` and ``flux batch``.
 
 Three displays share one small interface, `Display`:
 
@@ -7,7 +7,11 @@ Three displays share one small interface, `Display`:
 * `PlainDisplay`: the same texts, one line per change, for a terminal without ``rich``.
 * `NullDisplay`: nothing at all, for machine-readable output.
 
-The texts themselves come from pure functions (`queued_text`, `progress_text`, ...).
+``flux batch`` has the same three in `BatchDisplay` form (`RichBatchDisplay`,
+`PlainBatchDisplay`, `NullBatchDisplay`): one bar over the whole batch (done/total, failures so
+far), with a line above it for each image saved or prompt failed.
+
+The texts themselves come from pure functions (`queued_text`, `progress_text`, `batch_text`, ...).
 """
 
 from __future__ import annotations
@@ -21,12 +25,19 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 __all__ = [
+    "BatchDisplay",
     "Display",
     "NoticeHandler",
+    "Notices",
+    "NullBatchDisplay",
     "NullDisplay",
+    "PlainBatchDisplay",
     "PlainDisplay",
+    "RichBatchDisplay",
     "RichDisplay",
+    "batch_text",
     "notice_text",
+    "open_batch_display",
     "open_display",
     "progress_text",
     "queued_text",
@@ -71,6 +82,25 @@ def notice_text(event: Log) -> str:
     """A notice from the Space, e.g. ``"ZeroGPU queue: Waiting for a GPU to become available"``."""
     label = event.title or event.level
     return f"{label}: {event.message}"
+
+
+def batch_text(done: int, total: int, failed: int) -> str:
+    """The batch's progress, e.g. ``"3/10 done, 1 failed"``.
+
+    Example:
+        >>> batch_text(3, 10, 0)
+        '3/10 done'
+    """
+    text = f"{done}/{total} done"
+    return f"{text}, {failed} failed" if failed else text
+
+
+class Notices(Protocol):
+    """Where `NoticeHandler` sends the SDK's log records."""
+
+    def notice(self, text: str, level: str) -> None:
+        """Show a message that stays."""
+        ...
 
 
 class Display(Protocol):
@@ -182,6 +212,7 @@ class RichDisplay:
         self._task = self._bar.add_task("starting", total=None, count="")
         self._bar.start()
         self._closed = False
+        self._last_notice: str | None = None
 
     def status(self, text: str) -> None:
         """Show ``text`` as the line's description, with an indeterminate bar."""
@@ -208,13 +239,124 @@ class RichDisplay:
         # Anything else (e.g. an intermediate preview image) changes nothing on the line.
 
     def notice(self, text: str, level: str) -> None:
-        """Print ``text`` above the live line (as plain text: no rich markup is read)."""
+        """Print ``text`` above the live line (as plain text: no rich markup is read).
+
+        A notice that repeats the last one is skipped: the SDK both logs and streams its own
+        warnings (a failover, a wait on the quota), so each would otherwise appear twice.
+        """
+        from rich.text import Text
+
+        if text == self._last_notice:
+            return
+        self._last_notice = text
+        self._bar.console.print(Text(text, style=_LEVEL_STYLES.get(level, "")))
+
+    def close(self) -> None:
+        """Stop the live line and erase it."""
+        if not self._closed:
+            self._closed = True
+            self._bar.stop()
+
+
+class BatchDisplay(Protocol):
+    """What ``flux batch`` shows while the batch runs."""
+
+    def status(self, text: str) -> None:
+        """Show what the command is doing before the batch starts (starting, connecting)."""
+        ...
+
+    def progress(self, done: int, total: int, failed: int) -> None:
+        """Show how far the batch is: ``done`` of ``total`` finished, ``failed`` of them failed."""
+        ...
+
+    def notice(self, text: str, level: str) -> None:
+        """Show a message that stays: an image saved, a prompt failed, an SDK warning."""
+        ...
+
+    def close(self) -> None:
+        """Remove the live part of the display; idempotent."""
+        ...
+
+
+class NullBatchDisplay:
+    """Shows nothing: machine-readable mode."""
+
+    def status(self, text: str) -> None:
+        """Ignore ``text``."""
+
+    def progress(self, done: int, total: int, failed: int) -> None:
+        """Ignore the progress."""
+
+    def notice(self, text: str, level: str) -> None:
+        """Ignore ``text``."""
+
+    def close(self) -> None:
+        """Nothing to close."""
+
+
+class PlainBatchDisplay(PlainDisplay):
+    """One plain line per change: a terminal without ``rich``."""
+
+    def progress(self, done: int, total: int, failed: int) -> None:
+        """Print `batch_text`."""
+        self._line(batch_text(done, total, failed))
+
+
+class RichBatchDisplay:
+    """A live bar over the whole batch, with a line above it for each finished prompt.
+
+    Args:
+        console: The rich console to draw on (stderr on a terminal).
+    """
+
+    def __init__(self, console: Console) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            SpinnerColumn,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+        from rich.progress import Progress as Bar
+
+        self._bar = Bar(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[failed]}", style="red"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+            redirect_stdout=False,
+            redirect_stderr=False,
+        )
+        self._task = self._bar.add_task("starting", total=None, failed="")
+        self._bar.start()
+        self._closed = False
+
+    def status(self, text: str) -> None:
+        """Show ``text`` as the bar's description."""
+        self._bar.update(self._task, description=text)
+
+    def progress(self, done: int, total: int, failed: int) -> None:
+        """Advance the bar; show the failures so far."""
+        self._bar.update(
+            self._task,
+            description="generating",
+            total=total,
+            completed=done,
+            failed=f"{failed} failed" if failed else "",
+        )
+
+    def notice(self, text: str, level: str) -> None:
+        """Print ``text`` above the bar (as plain text: no rich markup is read)."""
         from rich.text import Text
 
         self._bar.console.print(Text(text, style=_LEVEL_STYLES.get(level, "")))
 
     def close(self) -> None:
-        """Stop the live line and erase it."""
+        """Stop the bar and erase it."""
         if not self._closed:
             self._closed = True
             self._bar.stop()
@@ -227,7 +369,7 @@ class NoticeHandler(logging.Handler):
     last-resort handler from writing them to stderr in machine-readable mode.
     """
 
-    def __init__(self, display: Display, level: int = logging.WARNING) -> None:
+    def __init__(self, display: Notices, level: int = logging.WARNING) -> None:
         super().__init__(level)
         self._display = display
 
@@ -257,3 +399,19 @@ def open_display(*, live: bool, stream: IO[str]) -> Display:
     except ImportError:
         return PlainDisplay(stream)
     return RichDisplay(Console(file=stream))
+
+
+def open_batch_display(*, live: bool, stream: IO[str]) -> BatchDisplay:
+    """The display for a batch: like `open_display`, with a bar over the whole batch.
+
+    Args:
+        live: Whether to show progress at all (stderr is a terminal, no ``--json``).
+        stream: The terminal stream (stderr).
+    """
+    if not live:
+        return NullBatchDisplay()
+    try:
+        from rich.console import Console
+    except ImportError:
+        return PlainBatchDisplay(stream)
+    return RichBatchDisplay(Console(file=stream))

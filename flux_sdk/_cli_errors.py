@@ -74,6 +74,8 @@ class ExitCode(enum.IntEnum):
     TIMEOUT = 16
     PROTOCOL_ERROR = 17
     SPACE_UNAVAILABLE = 18
+    BATCH_INCOMPLETE = 19
+    """``flux batch``: some prompts failed (when all failed the same way: that failure's code)."""
     INTERRUPTED = 130
     """Ctrl-C (128 + SIGINT), after the job was cancelled on the Space."""
     TERMINATED = 143
@@ -107,6 +109,7 @@ _OPTIONS = {
     "width": "--width",
     "height": "--height",
     "num_inference_steps": "--steps",
+    "guidance_scale": "--guidance",
 }
 """The command-line name of each `GenerateRequest` field."""
 

@@ -13,14 +13,23 @@ import sys
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Protocol
 
 from ._cli_display import NoticeHandler, open_display
 from ._cli_errors import OutputError
 from ._config import DEFAULT_TIMEOUT, ProtocolName
-from ._models import Completed, GenerateRequest, Generation
+from ._models import Completed, GenerateParams, GenerateRequest, Generation
+from ._spaces import resolve_space
 
-__all__ = ["GenerateOptions", "Saved", "default_filename", "output_path", "run_generate"]
+__all__ = [
+    "GenerateOptions",
+    "JobValues",
+    "Saved",
+    "default_filename",
+    "output_path",
+    "request_for",
+    "run_generate",
+]
 
 
 @dataclass(frozen=True)
@@ -39,19 +48,25 @@ class GenerateOptions:
         protocol: ``"auto"``, ``"queue"`` or ``"call"``.
         timeout: Seconds for the whole job, or None for the SDK's default.
         verbose: Show the SDK's INFO log on the display, not only its warnings.
+        model: ``"flux-schnell"`` or ``"flux-dev"``: the client's ``space=`` alias.
+        guidance: The guidance scale (flux-dev only), or None for the Space's default.
+        wait_on_quota: Wait out a ZeroGPU quota error and try again (the client's option).
     """
 
     prompt: str
     output: str | None
     width: int
     height: int
-    steps: int
+    steps: int | None
     seed: int | None
     space: str
     token: str | None
     protocol: ProtocolName
     timeout: float | None
     verbose: bool = False
+    model: str = "flux-schnell"
+    guidance: float | None = None
+    wait_on_quota: bool = False
 
 
 @dataclass(frozen=True)
@@ -86,20 +101,52 @@ class Saved:
         }
 
 
-def build_request(options: GenerateOptions) -> GenerateRequest:
-    """The validated request: randomized seed unless ``--seed`` was given.
+class JobValues(Protocol):
+    """The request options ``generate`` and ``batch`` share."""
+
+    @property
+    def width(self) -> int: ...
+    @property
+    def height(self) -> int: ...
+    @property
+    def steps(self) -> int | None: ...
+    @property
+    def seed(self) -> int | None: ...
+    @property
+    def model(self) -> str: ...
+    @property
+    def guidance(self) -> float | None: ...
+
+
+def request_for(prompt: str, options: JobValues) -> GenerateRequest:
+    """The validated request for ``prompt``: the ``--model``'s defaults, then the options.
+
+    The seed is randomized unless ``--seed`` was given; steps and guidance left out take the
+    model's defaults (4 steps for flux-schnell; 28 steps and guidance 3.5 for flux-dev).
 
     Raises:
         InvalidRequestError: A value is out of the Space's range.
     """
-    return GenerateRequest(
-        prompt=options.prompt,
+    params = GenerateParams(
         seed=options.seed if options.seed is not None else 0,
         randomize_seed=options.seed is None,
         width=options.width,
         height=options.height,
-        num_inference_steps=options.steps,
     )
+    if options.steps is not None:
+        params["num_inference_steps"] = options.steps
+    if options.guidance is not None:
+        params["guidance_scale"] = options.guidance
+    return resolve_space(options.model).request(prompt, params)
+
+
+def build_request(options: GenerateOptions) -> GenerateRequest:
+    """The validated request for ``flux generate`` (see `request_for`).
+
+    Raises:
+        InvalidRequestError: A value is out of the Space's range.
+    """
+    return request_for(options.prompt, options)
 
 
 def default_filename(seed: int) -> str:
@@ -155,14 +202,16 @@ def run_generate(options: GenerateOptions, *, live: bool, stream: IO[str] | None
         url = options.space
         if url == "local":
             display.status("starting the local Space")
-            url = start_local_space(stack).url
+            url = start_local_space(stack, model=options.model).url
         display.status(f"connecting to {url}")
         client = stack.enter_context(
             FluxClient(
                 url,
+                space=options.model,
                 token=options.token,
                 protocol=options.protocol,
                 timeout=DEFAULT_TIMEOUT if options.timeout is None else options.timeout,
+                wait_on_quota=options.wait_on_quota,
             )
         )
         generation: Generation | None = None

@@ -17,9 +17,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ._errors import FluxConnectionError, FluxTimeoutError, ProtocolError
-from ._models import MAX_SEED, MAX_SIZE, MAX_STEPS, MIN_SIZE, MIN_STEPS, SIZE_STEP
+from ._models import (
+    MAX_GUIDANCE,
+    MAX_SEED,
+    MAX_SIZE,
+    MAX_STEPS,
+    MIN_GUIDANCE,
+    MIN_SIZE,
+    MIN_STEPS,
+    SIZE_STEP,
+)
 from ._protocol import parse_config
 from ._protocol._json import as_list, as_object
+from ._spaces import FLUX_SCHNELL, SpaceDescriptor
 
 __all__ = [
     "EXPECTED",
@@ -28,6 +38,7 @@ __all__ = [
     "ParameterInfo",
     "SpaceApi",
     "compare",
+    "expected_parameters",
     "fetch_space_api",
     "parse_space_api",
     "render_text",
@@ -64,15 +75,43 @@ class ExpectedParameter:
     step: Number | None = None
 
 
-EXPECTED: tuple[ExpectedParameter, ...] = (
-    ExpectedParameter("prompt"),
-    ExpectedParameter("seed", 0, MAX_SEED, 1),
-    ExpectedParameter("randomize_seed"),
-    ExpectedParameter("width", MIN_SIZE, MAX_SIZE, SIZE_STEP),
-    ExpectedParameter("height", MIN_SIZE, MAX_SIZE, SIZE_STEP),
-    ExpectedParameter("num_inference_steps", MIN_STEPS, MAX_STEPS, 1),
-)
-"""What `GenerateRequest.to_data` sends, in order, with the limits of `flux_sdk._models`."""
+_SDK_LIMITS: dict[str, tuple[Number, Number, Number | None]] = {
+    "seed": (0, MAX_SEED, 1),
+    "width": (MIN_SIZE, MAX_SIZE, SIZE_STEP),
+    "height": (MIN_SIZE, MAX_SIZE, SIZE_STEP),
+    "num_inference_steps": (MIN_STEPS, MAX_STEPS, 1),
+    # The SDK checks only the range: the Space's 0.1 step is not compared.
+    "guidance_scale": (MIN_GUIDANCE, MAX_GUIDANCE, None),
+}
+"""`GenerateRequest`'s limits (`flux_sdk._models`): minimum, maximum, step."""
+
+
+def expected_parameters(space: SpaceDescriptor) -> tuple[ExpectedParameter, ...]:
+    """What flux-sdk sends to ``space``'s endpoint: `SpaceDescriptor.inputs`, in order.
+
+    Each slider has `GenerateRequest`'s limits, narrowed by the descriptor's own ``limits``.
+
+    Example:
+        >>> [p.name for p in expected_parameters(FLUX_SCHNELL)][:3]
+        ['prompt', 'seed', 'randomize_seed']
+    """
+    expected: list[ExpectedParameter] = []
+    for name in space.inputs:
+        limits = _SDK_LIMITS.get(name)
+        if limits is None:
+            expected.append(ExpectedParameter(name))
+            continue
+        minimum, maximum, step = limits
+        extra = space.limits.get(name)
+        if extra is not None:
+            minimum, maximum = max(minimum, extra.minimum), min(maximum, extra.maximum)
+            step = extra.step or step
+        expected.append(ExpectedParameter(name, minimum, maximum, step))
+    return tuple(expected)
+
+
+EXPECTED: tuple[ExpectedParameter, ...] = expected_parameters(FLUX_SCHNELL)
+"""What flux-sdk sends to FLUX.1-schnell, in order, with the limits of `flux_sdk._models`."""
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,11 @@ from ._cli_errors import LocalSpaceError, UsageError
 if TYPE_CHECKING:
     from .local import LocalSpace
 
-__all__ = ["require_gradio", "serve_local", "start_local_space"]
+__all__ = ["LOCAL_MODELS", "require_gradio", "serve_local", "start_local_space"]
 
 INSTALL_HINT = "pip install 'flux-sdk[local]'"
+LOCAL_MODELS = {"flux-schnell": "schnell", "flux-dev": "dev"}
+"""``--model`` to `LocalSpace`'s ``model``: the replica of that Space's API."""
 _POLL_SECONDS = 0.5
 
 
@@ -36,7 +38,11 @@ def require_gradio() -> None:
 
 
 def start_local_space(
-    stack: ExitStack, *, port: int | None = None, faults: bool = False
+    stack: ExitStack,
+    *,
+    port: int | None = None,
+    faults: bool = False,
+    model: str = "flux-schnell",
 ) -> LocalSpace:
     """Start a `LocalSpace` that ``stack`` stops when it closes.
 
@@ -44,6 +50,7 @@ def start_local_space(
         stack: Owns the Space: closing it stops the Space (also after Ctrl-C).
         port: Port on 127.0.0.1; None picks a free one.
         faults: Enable the prompt fault tags (``[quota]``, ``[error]``, ...).
+        model: ``--model``: ``"flux-schnell"`` or ``"flux-dev"`` (FLUX.1-dev's API).
 
     Raises:
         UsageError: Gradio is not installed (see `require_gradio`).
@@ -52,7 +59,7 @@ def start_local_space(
     require_gradio()
     from .local import LocalSpace
 
-    space = LocalSpace(port=port, faults=faults)
+    space = LocalSpace(port=port, faults=faults, model=LOCAL_MODELS[model])
     # Registered first: Ctrl-C while it starts must not leave a server behind.
     stack.callback(space.stop)
     try:

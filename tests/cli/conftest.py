@@ -43,13 +43,15 @@ def _interpreters() -> dict[str, str]:
 
 
 _SERVERS = _interpreters()
+_SERVER_FIXTURES = {"server", "dev_server"}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     needing = [
         item
         for item in items
-        if item.path.is_relative_to(_HERE) and "server" in getattr(item, "fixturenames", ())
+        if item.path.is_relative_to(_HERE)
+        and _SERVER_FIXTURES & set(getattr(item, "fixturenames", ()))
     ]
     for item in needing:
         item.add_marker(pytest.mark.integration)
@@ -66,6 +68,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def server(request: pytest.FixtureRequest) -> Iterator[Server]:
     """One replica per Gradio line, shared by the session; fault tags on, images 1/16 size."""
     with LocalSpace(python=_SERVERS[str(request.param)], faults=True, scale=16) as space:
+        yield Server(url=space.url, gradio=space.gradio_version)
+
+
+@pytest.fixture(scope="session")
+def dev_server() -> Iterator[Server]:
+    """A replica of the FLUX.1-dev Space (guidance, 28 steps), on the newest Gradio given."""
+    label = max(_SERVERS) if _SERVERS else "none"
+    with LocalSpace(python=_SERVERS[label], faults=True, scale=16, model="dev") as space:
         yield Server(url=space.url, gradio=space.gradio_version)
 
 

@@ -10,9 +10,12 @@ import pytest
 
 from flux_sdk import DEFAULT_SPACE, GenerateRequest
 from flux_sdk._cli import (
+    DEFAULT_DEV_STEPS,
     DEFAULT_HEIGHT,
     DEFAULT_STEPS,
     DEFAULT_WIDTH,
+    MODEL_SPACES,
+    MODELS,
     SEED_HELP,
     SIZE_HELP,
     STEPS_HELP,
@@ -32,6 +35,7 @@ from flux_sdk._cli_generate import (
     default_filename,
     output_path,
 )
+from flux_sdk._cli_local import LOCAL_MODELS
 from flux_sdk._models import (
     MAX_SEED,
     MAX_SIZE,
@@ -41,6 +45,7 @@ from flux_sdk._models import (
     SIZE_STEP,
     Generation,
 )
+from flux_sdk._spaces import FLUX_DEV, FLUX_SCHNELL, SPACES
 
 
 def test_generate_defaults() -> None:
@@ -100,6 +105,56 @@ def test_space_local() -> None:
     assert parse_args(["info", "--space", "local"]) == InfoCommand(space="local")
 
 
+def test_generate_model_guidance_and_wait_on_quota() -> None:
+    command = parse_args(
+        ["generate", "a fox", "--model", "flux-dev", "--guidance", "4.5", "--wait-on-quota"]
+    )
+    assert command == GenerateCommand(
+        prompt="a fox",
+        space=FLUX_DEV.url,
+        model="flux-dev",
+        guidance=4.5,
+        wait_on_quota=True,
+    )
+
+
+def test_the_model_picks_the_default_space_but_not_an_explicit_one() -> None:
+    assert parse_args(["generate", "x"]) == GenerateCommand(prompt="x", space=FLUX_SCHNELL.url)
+    assert parse_args(["generate", "x", "--model", "flux-dev"]) == GenerateCommand(
+        prompt="x", space=FLUX_DEV.url, model="flux-dev"
+    )
+    assert parse_args(["info", "--model", "flux-dev"]) == InfoCommand(
+        space=FLUX_DEV.url, model="flux-dev"
+    )
+    assert parse_args(["generate", "x", "--model", "flux-dev", "--space", "local"]) == (
+        GenerateCommand(prompt="x", space="local", model="flux-dev")
+    )
+
+
+def test_guidance_needs_the_dev_model() -> None:
+    with pytest.raises(CommandLineError, match="--model flux-dev") as raised:
+        parse_args(["generate", "x", "--guidance", "4"])
+    assert raised.value.usage.startswith("usage: flux generate")
+
+
+def test_the_models_agree_with_the_sdk() -> None:
+    for model in MODELS:
+        assert SPACES[model].url == MODEL_SPACES[model]
+        assert model in LOCAL_MODELS
+    assert FLUX_SCHNELL.defaults.get("num_inference_steps") == DEFAULT_STEPS
+    assert FLUX_DEV.defaults.get("num_inference_steps") == DEFAULT_DEV_STEPS
+
+
+def test_the_model_decides_the_defaults_left_out() -> None:
+    schnell = build_request(_options())
+    assert (schnell.num_inference_steps, schnell.guidance_scale) == (4, None)
+    dev = build_request(_options(model="flux-dev"))
+    assert dev.num_inference_steps == 28
+    assert FLUX_DEV.data(dev)[5] == 3.5  # the Space's default guidance is sent
+    tuned = build_request(_options(model="flux-dev", steps=10, guidance=6.0))
+    assert (tuned.num_inference_steps, tuned.guidance_scale) == (10, 6.0)
+
+
 @pytest.mark.parametrize(
     "argv",
     [
@@ -151,7 +206,7 @@ def test_help_texts_match_the_sdk_limits() -> None:
 
 def test_every_command_has_help() -> None:
     text = build_parser().format_help()
-    for command in ("generate", "info", "serve-local"):
+    for command in ("generate", "batch", "info", "serve-local"):
         assert command in text
 
 
@@ -180,7 +235,7 @@ def _options(**changes: object) -> GenerateOptions:
         "output": None,
         "width": 768,
         "height": 512,
-        "steps": 4,
+        "steps": None,
         "seed": None,
         "space": "http://127.0.0.1:7860",
         "token": None,

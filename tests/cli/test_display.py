@@ -10,9 +10,13 @@ import pytest
 from flux_sdk import Log, Progress, Queued, Started
 from flux_sdk._cli_display import (
     NoticeHandler,
+    NullBatchDisplay,
     NullDisplay,
+    PlainBatchDisplay,
     PlainDisplay,
+    batch_text,
     notice_text,
+    open_batch_display,
     open_display,
     progress_text,
     queued_text,
@@ -95,3 +99,37 @@ def test_sdk_warnings_become_notices_and_info_only_when_asked() -> None:
         "GET /config failed; retry 1 of 2",
         "job 1 cancelled: HTTP 200",
     ]
+
+
+def test_batch_text() -> None:
+    assert batch_text(0, 3, 0) == "0/3 done"
+    assert batch_text(2, 3, 1) == "2/3 done, 1 failed"
+
+
+def test_plain_batch_display() -> None:
+    stream = io.StringIO()
+    display = PlainBatchDisplay(stream)
+    display.status("connecting to http://127.0.0.1:7860")
+    display.progress(0, 2, 0)
+    display.notice("saved out/0001-a-fox.webp (seed 7)", "info")
+    display.progress(1, 2, 0)
+    display.notice('failed: line 2 "[error] boom": the job failed on the Space: boom', "error")
+    display.progress(2, 2, 1)
+    display.close()
+    assert stream.getvalue().splitlines() == [
+        "connecting to http://127.0.0.1:7860",
+        "0/2 done",
+        "saved out/0001-a-fox.webp (seed 7)",
+        "1/2 done",
+        'failed: line 2 "[error] boom": the job failed on the Space: boom',
+        "2/2 done, 1 failed",
+    ]
+
+
+def test_no_batch_display_off_a_terminal() -> None:
+    display = open_batch_display(live=False, stream=io.StringIO())
+    assert isinstance(display, NullBatchDisplay)
+    display.status("x")
+    display.progress(1, 2, 1)
+    display.notice("x", "info")
+    display.close()

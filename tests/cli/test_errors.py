@@ -195,6 +195,7 @@ def test_every_sdk_exception_class_has_its_own_exit_code() -> None:
     assert len(set(codes)) == len(codes)
     assert ExitCode.USAGE not in codes
     assert ExitCode.API_MISMATCH not in codes
+    assert ExitCode.BATCH_INCOMPLETE not in codes
     assert ExitCode.OK not in codes
 
 

@@ -18,6 +18,7 @@ from flux_sdk._cli_info import (
     ParameterInfo,
     SpaceApi,
     compare,
+    expected_parameters,
     fetch_space_api,
     parse_parameters,
     parse_space_api,
@@ -25,6 +26,7 @@ from flux_sdk._cli_info import (
     to_json,
 )
 from flux_sdk._models import MAX_SEED, MAX_SIZE, MAX_STEPS, MIN_SIZE, MIN_STEPS, SIZE_STEP
+from flux_sdk._spaces import FLUX_DEV, FLUX_SCHNELL, Limit, SpaceDescriptor
 from tests.transcripts import load
 
 INFO = {
@@ -90,6 +92,29 @@ def test_expected_is_the_schnell_payload_with_the_sdk_limits() -> None:
     assert limits["seed"] == (0, MAX_SEED, 1)
     assert limits["width"] == limits["height"] == (MIN_SIZE, MAX_SIZE, SIZE_STEP)
     assert limits["num_inference_steps"] == (MIN_STEPS, MAX_STEPS, 1)
+
+
+def test_expected_follows_the_space_descriptor() -> None:
+    assert expected_parameters(FLUX_SCHNELL) == EXPECTED
+    dev = expected_parameters(FLUX_DEV)
+    assert tuple(parameter.name for parameter in dev) == FLUX_DEV.inputs
+    guidance = next(parameter for parameter in dev if parameter.name == "guidance_scale")
+    assert (guidance.minimum, guidance.maximum, guidance.step) == (1, 15, None)
+
+
+def test_a_descriptor_limit_narrows_the_sdk_limit() -> None:
+    small = SpaceDescriptor(
+        name="small",
+        url=BASE,
+        inputs=FLUX_SCHNELL.inputs,
+        limits={"width": Limit(256, 1024, 64)},
+    )
+    width = expected_parameters(small)[3]
+    assert (width.name, width.minimum, width.maximum, width.step) == ("width", 256, 1024, 64)
+    mismatches = compare(
+        parse_space_api(body(CONFIG[6]), body(INFO[6])).parameters, expected_parameters(small)
+    )
+    assert [mismatch.parameter for mismatch in mismatches] == ["width", "width"]
 
 
 def test_a_lower_maximum_is_a_mismatch() -> None:

@@ -1,0 +1,508 @@
+"""``flux batch``: one image per line of a prompt file, ``--concurrency`` at a time.
+
+The prompt file has one prompt a line; blank lines and lines starting with ``#`` are skipped
+(`parse_prompts`). The n-th prompt's image is saved as ``DIR/<n, 4 digits>-<slug>.webp``
+(`image_name`), so the names are known before the batch runs and sort in file order.
+
+Why not `FluxClient.generate_many`: its ``progress`` callback gets ``(done, total)`` only, so
+the images could be saved only when the whole batch is over, and a failure to save, or Ctrl-C,
+late in a long batch would lose every image made so far. So the batch runs here on the async
+client with ``generate_many``'s own recipe (a task group and a `anyio.CapacityLimiter`), and
+each job downloads its image as soon as the Space made it. One failure loses nothing else.
+
+Ctrl-C (or SIGTERM) cancels the scope of the jobs, which cancels every job still running on
+the Space too (the client does it as the jobs unwind); `run_batch` then returns the partial
+result, and the command prints it before exiting 130 (143).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+import signal
+import sys
+import unicodedata
+from collections.abc import Generator, Iterable
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import anyio
+
+from ._cli_display import BatchDisplay, NoticeHandler, open_batch_display
+from ._cli_errors import (
+    ErrorContext,
+    ExitCode,
+    Failure,
+    OutputError,
+    Terminated,
+    UsageError,
+    describe,
+)
+from ._cli_generate import request_for
+from ._cli_local import require_gradio, start_local_space
+from ._client import AsyncFluxClient
+from ._config import DEFAULT_SPACE, DEFAULT_TIMEOUT, ProtocolName
+from ._errors import FluxError
+from ._models import GenerateRequest
+
+__all__ = [
+    "MAX_SLUG",
+    "BatchOptions",
+    "BatchResult",
+    "Outcome",
+    "PromptLine",
+    "image_name",
+    "parse_prompts",
+    "read_prompts",
+    "run_batch",
+    "slugify",
+]
+
+MAX_SLUG = 40
+"""The longest slug of a prompt in an image's name."""
+
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+_SUMMARY_PROMPT = 60
+"""The longest prompt quoted in the summary."""
+_INTERRUPTS = ("KeyboardInterrupt", "Terminated")
+"""The classes of the prompts an interrupt stopped."""
+
+
+@dataclass(frozen=True)
+class PromptLine:
+    """One prompt of the file.
+
+    Attributes:
+        index: Its place among the prompts, from 1: the number in its image's name.
+        line: Its line number in the file, from 1 (blank and comment lines count).
+        prompt: The text, without surrounding whitespace.
+    """
+
+    index: int
+    line: int
+    prompt: str
+
+    @property
+    def filename(self) -> str:
+        """Its image's file name: `image_name`."""
+        return image_name(self.index, self.prompt)
+
+
+def parse_prompts(lines: Iterable[str]) -> list[PromptLine]:
+    """The prompts of a prompt file, in order.
+
+    Each line is one prompt, stripped of surrounding whitespace. Blank lines, and lines whose
+    first non-blank character is ``#``, are skipped (but counted in `PromptLine.line`).
+
+    Example:
+        >>> [p.prompt for p in parse_prompts(["# foxes", "", "  a red fox  ", "a fox"])]
+        ['a red fox', 'a fox']
+    """
+    prompts: list[PromptLine] = []
+    for number, text in enumerate(lines, start=1):
+        prompt = text.strip()
+        if prompt and not prompt.startswith("#"):
+            prompts.append(PromptLine(index=len(prompts) + 1, line=number, prompt=prompt))
+    return prompts
+
+
+def slugify(prompt: str, max_length: int = MAX_SLUG) -> str:
+    """The prompt as lowercase ASCII letters, digits and single hyphens, at most ``max_length``.
+
+    Accents are dropped (``é`` becomes ``e``); any other run of characters becomes one hyphen.
+    The result is empty when the prompt has no ASCII letter or digit.
+
+    Example:
+        >>> slugify("A red fox, in fresh snow!")
+        'a-red-fox-in-fresh-snow'
+    """
+    ascii_text = unicodedata.normalize("NFKD", prompt).encode("ascii", "ignore").decode()
+    slug = _NOT_SLUG.sub("-", ascii_text.lower()).strip("-")
+    return slug[:max_length].rstrip("-")
+
+
+def image_name(index: int, prompt: str) -> str:
+    """``0001-a-red-fox.webp``: the prompt's place (4 digits, from 1) and its slug.
+
+    Just ``0001.webp`` when the slug is empty. The Space sends WebP images.
+
+    Example:
+        >>> image_name(3, "[error] boom")
+        '0003-error-boom.webp'
+    """
+    slug = slugify(prompt)
+    return f"{index:04d}-{slug}.webp" if slug else f"{index:04d}.webp"
+
+
+def read_prompts(file: str, stdin: IO[str] | None = None) -> list[PromptLine]:
+    """The prompts of ``file`` (UTF-8; ``-`` reads ``stdin``).
+
+    Raises:
+        UsageError: The file cannot be read, or is not UTF-8 text.
+    """
+    if file == "-":
+        return parse_prompts((stdin or sys.stdin).read().splitlines())
+    try:
+        text = Path(file).expanduser().read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{file} is not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise UsageError(f"cannot read the prompt file {file}: {exc.strerror or exc}") from None
+    return parse_prompts(text.splitlines())
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    """What ``flux batch`` was asked to do.
+
+    Attributes:
+        file: The prompt file, ``-`` for stdin.
+        output: The directory for the images.
+        concurrency: Jobs in flight at once.
+        width: Image width in pixels.
+        height: Image height in pixels.
+        steps: Inference steps, or None for the model's default.
+        seed: The seed of every prompt; None randomizes each on the Space.
+        space: The Space's URL, or ``"local"``.
+        token: A Hugging Face token, or None for ``HF_TOKEN``.
+        protocol: ``"auto"``, ``"queue"`` or ``"call"``.
+        timeout: Seconds for each job, or None for the SDK's default.
+        verbose: Show the SDK's INFO log on the display, not only its warnings.
+        model: ``"flux-schnell"`` or ``"flux-dev"``.
+        guidance: The guidance scale (flux-dev only), or None for the Space's default.
+        wait_on_quota: Wait out a ZeroGPU quota error and try again.
+    """
+
+    file: str
+    output: str
+    concurrency: int = 4
+    width: int = 1024
+    height: int = 1024
+    steps: int | None = None
+    seed: int | None = None
+    space: str = DEFAULT_SPACE
+    token: str | None = None
+    protocol: ProtocolName = "auto"
+    timeout: float | None = None
+    verbose: bool = False
+    model: str = "flux-schnell"
+    guidance: float | None = None
+    wait_on_quota: bool = False
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one prompt.
+
+    Attributes:
+        prompt: The prompt.
+        path: Where its image was saved, or None.
+        seed: The seed the Space used, or None.
+        failure: Why it has no image (`describe`'s one-line message and class), or None.
+    """
+
+    prompt: PromptLine
+    path: Path | None = None
+    seed: int | None = None
+    failure: Failure | None = None
+
+    def to_json(self) -> dict[str, object]:
+        """One entry of the JSON output's ``results``."""
+        return {
+            "line": self.prompt.line,
+            "index": self.prompt.index,
+            "prompt": self.prompt.prompt,
+            "path": os.path.abspath(self.path) if self.path is not None else None,
+            "seed": self.seed,
+            "error": self.failure.message if self.failure is not None else None,
+            "error_class": self.failure.error if self.failure is not None else None,
+        }
+
+    def failure_line(self) -> str:
+        """``line 3 "[error] boom": the job failed on the Space: boom``."""
+        prompt = self.prompt.prompt
+        if len(prompt) > _SUMMARY_PROMPT:
+            prompt = prompt[: _SUMMARY_PROMPT - 1] + "…"
+        message = self.failure.message if self.failure is not None else "saved"
+        return f'line {self.prompt.line} "{prompt}": {message}'
+
+
+def _not_finished(prompt: PromptLine, interrupt: KeyboardInterrupt) -> Outcome:
+    code = ExitCode.TERMINATED if isinstance(interrupt, Terminated) else ExitCode.INTERRUPTED
+    message = "not finished: the batch was interrupted (a running job was cancelled)"
+    return Outcome(prompt, failure=Failure(code, type(interrupt).__name__, message))
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """The whole batch, as the command reports it.
+
+    Attributes:
+        outcomes: One per prompt, in file order.
+        directory: Where the images went.
+        interrupted: Ctrl-C (`KeyboardInterrupt`) or SIGTERM (`Terminated`) stopped the batch:
+            the prompts it stopped have failures of that class. None when it ran to its end.
+    """
+
+    outcomes: tuple[Outcome, ...]
+    directory: Path
+    interrupted: KeyboardInterrupt | None = None
+
+    @property
+    def failed(self) -> int:
+        """The prompts without an image."""
+        return sum(outcome.failure is not None for outcome in self.outcomes)
+
+    @property
+    def succeeded(self) -> int:
+        """The prompts whose image was saved."""
+        return len(self.outcomes) - self.failed
+
+    def to_json(self) -> dict[str, object]:
+        """The JSON object printed on stdout in machine-readable mode."""
+        return {
+            "results": [outcome.to_json() for outcome in self.outcomes],
+            "failed": self.failed,
+            "succeeded": self.succeeded,
+        }
+
+    def summary(self) -> str:
+        """The human-readable summary: counts, then one line per failed prompt."""
+        total = len(self.outcomes)
+        if total == 0:
+            return "no prompts in the file: nothing to do"
+        lines = [f"{self.succeeded} of {total} images saved in {self.directory}"]
+        if self.interrupted is not None:
+            lines[0] = f"interrupted: {lines[0]}"
+        if self.failed:
+            unfinished = sum(
+                outcome.failure is not None and outcome.failure.error in _INTERRUPTS
+                for outcome in self.outcomes
+            )
+            counts = [f"{self.failed - unfinished} failed"] if self.failed > unfinished else []
+            counts += [f"{unfinished} not finished"] if unfinished else []
+            lines[0] += f"; {', '.join(counts)}:"
+            lines.extend(
+                f"  {outcome.failure_line()}"
+                for outcome in self.outcomes
+                if outcome.failure is not None
+            )
+        return "\n".join(lines)
+
+    def failure(self) -> Failure | None:
+        """How the command fails, or None when every prompt has its image.
+
+        When every prompt failed the same way (same class), the command exits with that
+        class's code; otherwise with `ExitCode.BATCH_INCOMPLETE`.
+        """
+        failures = [outcome.failure for outcome in self.outcomes if outcome.failure is not None]
+        if not failures:
+            return None
+        total = len(self.outcomes)
+        classes = {failure.error for failure in failures}
+        if len(failures) == total and len(classes) == 1:
+            first = failures[0]
+            message = f"all {total} prompts failed ({first.error}); the first: {first.message}"
+            return Failure(first.exit_code, first.error, message)
+        return Failure(
+            ExitCode.BATCH_INCOMPLETE,
+            "BatchIncomplete",
+            f"{len(failures)} of {total} prompts failed",
+        )
+
+
+@dataclass
+class _Progress:
+    """The batch's outcomes so far, by prompt index, shared by its jobs (all on one loop)."""
+
+    total: int
+    outcomes: dict[int, Outcome] = field(default_factory=lambda: {})
+    failed: int = 0
+
+
+@contextlib.contextmanager
+def _signals_restored() -> Generator[None, None, None]:
+    """Put SIGINT's and SIGTERM's handlers back as they were, after the event loop used them.
+
+    The loop resets a signal to its default when it stops listening to it, which for SIGTERM
+    would mean dying at once instead of the command's own handling (see ``flux_sdk._cli``).
+    """
+    saved = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, handler in saved.items():
+            # ValueError: not the main thread; TypeError: a handler not set from Python.
+            with contextlib.suppress(ValueError, TypeError):
+                signal.signal(signum, handler)
+
+
+def run_batch(
+    options: BatchOptions,
+    *,
+    context: ErrorContext,
+    live: bool,
+    stream: IO[str] | None = None,
+) -> BatchResult:
+    """Run every prompt of the file and save each image as soon as it completes.
+
+    Args:
+        options: The parsed command line.
+        context: For the one-line message of each failure (`describe`).
+        live: Show the progress bar on ``stream``.
+        stream: The terminal stream for the display; defaults to stderr.
+
+    Returns:
+        Each prompt's outcome. After Ctrl-C or SIGTERM, `BatchResult.interrupted` is set and
+        the jobs that were still running have been cancelled on the Space.
+
+    Raises:
+        UsageError: The prompt file cannot be read, or ``--space local`` without Gradio.
+        InvalidRequestError: A value is out of range (nothing was contacted or started).
+        OutputError: The output directory cannot be created.
+        LocalSpaceError: The local Space did not start.
+        KeyboardInterrupt: Ctrl-C before the batch started (while the local Space starts).
+    """
+    prompts = read_prompts(options.file)
+    # The options are the same for every prompt: a bad value fails here, before any I/O.
+    jobs = [(prompt, request_for(prompt.prompt, options)) for prompt in prompts]
+    directory = Path(options.output).expanduser()
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise OutputError(
+            f"cannot create the directory {directory}: {reason}; choose another with -o"
+        ) from exc
+    if not jobs:
+        return BatchResult(outcomes=(), directory=directory)
+    if options.space == "local":
+        require_gradio()
+    progress = _Progress(total=len(jobs))
+    interrupted: KeyboardInterrupt | None = None
+    with ExitStack() as stack:
+        display = open_batch_display(live=live, stream=stream or sys.stderr)
+        stack.callback(display.close)
+        # The SDK's warnings (retries, quota waits) go to the display, never to stderr as text.
+        level = logging.INFO if options.verbose else logging.WARNING
+        handler = NoticeHandler(display, level)
+        sdk_logger = logging.getLogger("flux_sdk")
+        stack.callback(sdk_logger.setLevel, sdk_logger.level)
+        stack.callback(sdk_logger.removeHandler, handler)
+        sdk_logger.addHandler(handler)
+        sdk_logger.setLevel(level)
+        url = options.space
+        if url == "local":
+            display.status("starting the local Space")
+            url = start_local_space(stack, model=options.model).url
+        display.status(f"connecting to {url}")
+        batch = _Batch(url, options, context, directory, display, progress)
+        try:
+            with _signals_restored():
+                interrupted = anyio.run(_run_jobs, batch, jobs)
+        except KeyboardInterrupt as exc:
+            # Where the loop cannot listen for signals (Windows), Ctrl-C cancels the whole
+            # run, the jobs with it (on the Space too), and arrives here.
+            interrupted = exc
+    outcomes: list[Outcome] = []
+    for prompt, _ in jobs:
+        outcome = progress.outcomes.get(prompt.index)
+        if outcome is None:  # only when interrupted: the job was cancelled
+            outcome = _not_finished(prompt, interrupted or KeyboardInterrupt())
+        outcomes.append(outcome)
+    return BatchResult(outcomes=tuple(outcomes), directory=directory, interrupted=interrupted)
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """What every job of the batch needs."""
+
+    url: str
+    options: BatchOptions
+    context: ErrorContext
+    directory: Path
+    display: BatchDisplay
+    progress: _Progress
+
+    def finish(self, outcome: Outcome) -> None:
+        """Record ``outcome``, print its line above the bar, and advance the bar."""
+        progress = self.progress
+        progress.outcomes[outcome.prompt.index] = outcome
+        if outcome.failure is not None:
+            progress.failed += 1
+            self.display.notice(f"failed: {outcome.failure_line()}", "error")
+        else:
+            self.display.notice(f"saved {outcome.path} (seed {outcome.seed})", "info")
+        self.display.progress(len(progress.outcomes), progress.total, progress.failed)
+
+    def failed(self, prompt: PromptLine, exc: Exception) -> Outcome:
+        """The outcome of a prompt that failed with ``exc``, described as the CLI does."""
+        failure = describe(exc, self.context)
+        if failure is None:  # pragma: no cover  (only the SDK's errors and ours get here)
+            raise exc
+        return Outcome(prompt, failure=failure)
+
+
+async def _run_jobs(
+    batch: _Batch, jobs: list[tuple[PromptLine, GenerateRequest]]
+) -> KeyboardInterrupt | None:
+    """Run the jobs, ``concurrency`` at a time, until all finish or a signal cancels them.
+
+    Returns:
+        The interrupt that stopped the batch (`Terminated` for SIGTERM), or None.
+    """
+    options = batch.options
+    caught: list[KeyboardInterrupt] = []
+    limiter = anyio.CapacityLimiter(options.concurrency)
+
+    async with AsyncFluxClient(
+        batch.url,
+        space=options.model,
+        token=options.token,
+        protocol=options.protocol,
+        timeout=DEFAULT_TIMEOUT if options.timeout is None else options.timeout,
+        wait_on_quota=options.wait_on_quota,
+    ) as client:
+
+        async def run_one(prompt: PromptLine, request: GenerateRequest) -> None:
+            path = batch.directory / prompt.filename
+            async with limiter:
+                try:
+                    generation = await client.generate(request)
+                    await client.save(generation, path)
+                except FluxError as exc:
+                    outcome = batch.failed(prompt, exc)
+                except OSError as exc:
+                    reason = exc.strerror or str(exc)
+                    error = OutputError(f"cannot write {path}: {reason}; choose another -o")
+                    outcome = batch.failed(prompt, error)
+                else:
+                    outcome = Outcome(prompt, path=path, seed=generation.seed)
+            batch.finish(outcome)
+
+        async def watch_signals(scope: anyio.CancelScope) -> None:
+            # Ctrl-C and SIGTERM cancel the jobs' scope: each job is cancelled on the Space as
+            # it unwinds, and the partial result is returned, to be printed.
+            try:
+                with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+                    async for signum in signals:
+                        if not caught:
+                            sigterm = signum == signal.SIGTERM
+                            caught.append(Terminated() if sigterm else KeyboardInterrupt())
+                            batch.display.status("cancelling the running jobs")
+                            scope.cancel()
+            except (NotImplementedError, RuntimeError, ValueError):
+                return  # this loop cannot listen for signals: see run_batch
+
+        batch.display.progress(0, batch.progress.total, 0)
+        async with anyio.create_task_group() as group:
+            group.start_soon(watch_signals, group.cancel_scope)
+            async with anyio.create_task_group() as jobs_group:
+                for prompt, request in jobs:
+                    jobs_group.start_soon(run_one, prompt, request)
+            group.cancel_scope.cancel()  # every job has finished: stop watching for signals
+    return caught[0] if caught else None

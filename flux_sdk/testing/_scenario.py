@@ -1,0 +1,216 @@
+"""What a fake job does: its outcome (`Result` or `Fail`), its `Notice` toasts, its steps.
+
+Scripts are plain frozen values; `FakeSpace` turns them into Gradio messages for the Gradio line
+it emulates. The prompt fault tags of the local replica (``flux_sdk/local/_app.py``) map onto
+the same values, so one scenario can drive the fake and the real replica alike.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import dataclass, field
+from typing import Final, Literal
+
+__all__ = [
+    "GPU_TIMEOUT_MESSAGE",
+    "QUOTA_MESSAGE",
+    "Fail",
+    "FailKind",
+    "Notice",
+    "NoticeLevel",
+    "Outcome",
+    "Result",
+    "Script",
+    "script_for_prompt",
+]
+
+QUOTA_MESSAGE: Final = (
+    "You have exceeded your free ZeroGPU quota (60s requested vs. 12s left). "
+    "Try again in {retry_after}. Authenticate with a Hugging Face token for more quota - "
+    "https://huggingface.co/settings/tokens"
+)
+"""ZeroGPU's quota error for an API caller without a token (``spaces`` 0.51.3)."""
+
+GPU_TIMEOUT_MESSAGE: Final = (
+    'No GPU was available after 60s. <a href="https://huggingface.co/join">Create a free '
+    "account</a> to get a higher priority in ZeroGPU queues."
+)
+"""ZeroGPU's queue timeout, HTML included, as the Space sends it."""
+
+_DEFAULT_RETRY_AFTER: Final = "0:06:53"
+_FAULT_TAG: Final = re.compile(r"\A\s*\[(error|quota|gpu|crash|slow|info)\]\s*(.*)\Z", re.S)
+
+FailKind = Literal["error", "quota", "gpu", "crash", "queue_full", "rate_limited", "unreachable"]
+"""How a job fails; see the `Fail` constructors."""
+
+NoticeLevel = Literal["info", "warning", "success"]
+"""The level of a `Notice`, as ``gr.Info``, ``gr.Warning`` and ``gr.Success`` send it."""
+
+
+@dataclass(frozen=True)
+class Result:
+    """The job succeeds.
+
+    Attributes:
+        seed: The seed the Space reports. None (the default) does what the Space does: the
+            seed that was sent, or a random one when ``randomize_seed`` was true.
+    """
+
+    seed: int | None = None
+
+
+@dataclass(frozen=True)
+class Fail:
+    """The job, or its submission, fails. Build one with a constructor, e.g. `Fail.quota`.
+
+    In-stream failures (``error``, ``quota``, ``gpu``, ``crash``) arrive as Gradio error
+    messages; submission failures (``queue_full``, ``rate_limited``, ``unreachable``) answer
+    the ``queue/join`` or ``call/infer`` POST itself.
+
+    Attributes:
+        kind: What fails.
+        message: The error text the app raised (None for a hidden exception).
+        title: The Gradio error title (Gradio 5 and 6 send it; Gradio 4 has none).
+        retry_after: Seconds for the HTTP ``Retry-After`` header (``rate_limited`` only).
+    """
+
+    kind: FailKind
+    message: str | None = None
+    title: str | None = None
+    retry_after: float | None = None
+
+    @classmethod
+    def error(cls, message: str, *, title: str = "Error") -> Fail:
+        """``raise gr.Error(message)`` in the app: the text reaches the client.
+
+        Args:
+            message: The error text.
+            title: The error's title (``gr.Error(title=...)``, Gradio 5 and 6).
+        """
+        return cls("error", message, title)
+
+    @classmethod
+    def quota(cls, retry_after: str | datetime.timedelta = _DEFAULT_RETRY_AFTER) -> Fail:
+        """ZeroGPU's "You have exceeded your free ZeroGPU quota ... Try again in H:MM:SS".
+
+        Args:
+            retry_after: When to try again, as ``"H:MM:SS"`` or a timedelta.
+        """
+        text = str(retry_after) if isinstance(retry_after, datetime.timedelta) else retry_after
+        return cls("quota", QUOTA_MESSAGE.format(retry_after=text), "ZeroGPU quota exceeded")
+
+    @classmethod
+    def gpu(cls) -> Fail:
+        """ZeroGPU's queue timeout: "No GPU was available after 60s" (with its HTML link)."""
+        return cls("gpu", GPU_TIMEOUT_MESSAGE, "ZeroGPU queue timeout")
+
+    @classmethod
+    def crash(cls) -> Fail:
+        """A plain exception in the app: the Space hides its text (``show_error=False``)."""
+        return cls("crash")
+
+    @classmethod
+    def queue_full(cls) -> Fail:
+        """The submission gets HTTP 503 "Queue is full", as with ``queue(max_size=...)``."""
+        return cls("queue_full")
+
+    @classmethod
+    def rate_limited(cls, retry_after: float | None = None) -> Fail:
+        """The submission gets HTTP 429 (the Hugging Face proxy's rate limit).
+
+        Args:
+            retry_after: Seconds for the ``Retry-After`` header; None sends no header.
+        """
+        return cls("rate_limited", "Too Many Requests", retry_after=retry_after)
+
+    @classmethod
+    def unreachable(cls) -> Fail:
+        """The submission never connects: the transport raises `httpx.ConnectError`."""
+        return cls("unreachable")
+
+    @property
+    def at_submission(self) -> bool:
+        """Whether this failure answers the submission instead of the job's stream."""
+        return self.kind in ("queue_full", "rate_limited", "unreachable")
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A toast the app shows while the job runs (``gr.Info``, ``gr.Warning``, ``gr.Success``).
+
+    It reaches queue-protocol clients as a ``log`` message; ``/call/`` streams drop it.
+
+    Attributes:
+        level: ``"info"``, ``"warning"`` or ``"success"``.
+        message: The toast's text.
+        title: Its title; Gradio 4 does not send titles.
+    """
+
+    level: NoticeLevel
+    message: str
+    title: str
+
+    @classmethod
+    def info(cls, message: str, *, title: str = "Info") -> Notice:
+        """``gr.Info(message)``, e.g. ZeroGPU's "Waiting for a GPU to become available"."""
+        return cls("info", message, title)
+
+    @classmethod
+    def warning(cls, message: str, *, title: str = "Warning") -> Notice:
+        """``gr.Warning(message)``."""
+        return cls("warning", message, title)
+
+    @classmethod
+    def success(cls, message: str, *, title: str = "Success") -> Notice:
+        """``gr.Success(message)``."""
+        return cls("success", message, title)
+
+
+Outcome = Result | Fail
+"""How a scripted job ends."""
+
+
+@dataclass(frozen=True)
+class Script:
+    """One job's script: toasts first, then progress steps, then the outcome.
+
+    Attributes:
+        outcome: How the job ends.
+        notices: Toasts sent when the job starts.
+        steps: Progress steps before the outcome; None means ``num_inference_steps`` for a
+            `Result` and none for a `Fail` (ZeroGPU fails before the function body runs).
+    """
+
+    outcome: Outcome = field(default_factory=Result)
+    notices: tuple[Notice, ...] = ()
+    steps: int | None = None
+
+
+_INFO_NOTICES: Final = (
+    Notice.info("Waiting for a GPU to become available", title="ZeroGPU queue"),
+    Notice.warning("Falling back to IP-based quotas"),
+)
+
+
+def script_for_prompt(prompt: str) -> Script | None:
+    """The script the local replica's fault tags give ``prompt``, or None without a tag.
+
+    ``[error] text``, ``[quota]``, ``[gpu]``, ``[crash]``, ``[slow]`` and ``[info]`` behave as
+    in ``flux_sdk.local`` with faults on (``[slow]`` has no real delay here).
+    """
+    match = _FAULT_TAG.match(prompt)
+    if match is None:
+        return None
+    tag, text = match.group(1), match.group(2)
+    if tag == "error":
+        return Script(Fail.error(text or "Simulated error"))
+    if tag == "quota":
+        return Script(Fail.quota())
+    if tag == "gpu":
+        return Script(Fail.gpu())
+    if tag == "crash":
+        return Script(Fail.crash())
+    if tag == "info":
+        return Script(Result(), notices=_INFO_NOTICES)
+    return Script(Result())

@@ -1,0 +1,34 @@
+"""Every scenario, against the fake and against a real Gradio server of the same line: equal.
+
+This is what makes `flux_sdk.testing.FakeSpace` trustworthy: a test that passes against the
+fake observes exactly what it would observe against Gradio 4.44, 5.50 or 6.31.
+"""
+
+from __future__ import annotations
+
+import anyio
+import pytest
+
+from flux_sdk.testing import FakeSpace
+
+from .conftest import REAL_MAX_SIZE, RealServer
+from .scenarios import SCENARIOS, Observed, Scenario, Target
+
+pytestmark = pytest.mark.anyio
+
+# A guard against a hung stream, not a timing assertion: the slowest scenario takes seconds.
+_HANG_GUARD = 120
+
+
+async def _observe(scenario: Scenario, target: Target) -> Observed:
+    with anyio.fail_after(_HANG_GUARD):
+        return await scenario(target)
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+async def test_fake_matches_real(name: str, real_server: RealServer) -> None:
+    scenario = SCENARIOS[name]
+    real = await _observe(scenario, Target(real_server.url, real_server.gradio))
+    space = FakeSpace(gradio=real_server.gradio, faults=True, max_size=REAL_MAX_SIZE)
+    fake = await _observe(scenario, Target(space.url, space.gradio, space))
+    assert fake == real
