@@ -169,6 +169,9 @@ class Transport:
         self.timeout = timeout
         self.max_download_bytes = max_download_bytes
         self.max_retries = max_retries
+        # Kept only to cut it out of what a Space echoes back (error pages that quote request
+        # headers): an exception or a log line must never show it.
+        self._redact = _redactor(token)
         default_headers = {
             "user-agent": f"flux-sdk/{__version__}",
             # The spaces package treats requests without it as browser traffic (§6).
@@ -198,7 +201,7 @@ class Transport:
     # -- discovery ------------------------------------------------------------------------------
 
     async def config(
-        self, space: SpaceState | None = None, *, refresh: bool = False
+        self, space: SpaceState | None = None, *, refresh: bool = False, retries: int | None = None
     ) -> protocol.SpaceConfig:
         """A Space's prefix and fn_index from ``GET /config``, fetched once and cached."""
         space = space or self.pool.spaces[0]
@@ -208,7 +211,10 @@ class Transport:
             if space.config is not None and not (refresh and space.config is stale):
                 return space.config
             answer = await self._send(
-                "GET", f"{space.url}/config", retries=self.max_retries, idempotent=True
+                "GET",
+                f"{space.url}/config",
+                retries=self.max_retries if retries is None else retries,
+                idempotent=True,
             )
             space.config = protocol.parse_config(answer, self.descriptor.api_name)
             logger.debug("discovered %s: %s", space.url, space.config)
@@ -276,7 +282,7 @@ class Transport:
                             # Not finished: the job may still run (a proxy cut the stream), so
                             # the finally below cancels it.
                             raise ProtocolError("the Space closed the stream before the result")
-                        step = decode(sse.event, sse.data)
+                        step = decode(sse.event, self._redact(sse.data))
                         if step is None:
                             continue
                         if step is protocol.END or isinstance(step, Completed | ResponseError):
@@ -316,7 +322,7 @@ class Transport:
     async def _submit_once(
         self, space: SpaceState, request: GenerateRequest, options: JobOptions, *, refresh: bool
     ) -> _Job:
-        config = await self.config(space, refresh=refresh)
+        config = await self.config(space, refresh=refresh, retries=options.max_retries)
         api = f"{space.url}{config.api_prefix}"
         data = self.descriptor.data(request)
         if options.queue:
@@ -369,7 +375,7 @@ class Transport:
             try:
                 if response.status_code != 200:
                     with deadline.wait():
-                        raise await _error_from(response)
+                        raise await _error_from(response, self._redact)
                 if "text/event-stream" not in response.headers.get("content-type", ""):
                     raise ProtocolError(
                         f"expected an event stream, got {response.headers.get('content-type')!r}"
@@ -439,17 +445,21 @@ class Transport:
 
     async def _follow(self, url: str) -> httpx.Response:
         for _ in range(_MAX_REDIRECTS + 1):
-            target = httpx.URL(url)
-            if target.scheme not in ("http", "https"):
-                raise DownloadError(f"refusing to download a non-http(s) URL: {url!r:.200}")
-            response = await self._http.send(self._http.build_request("GET", target), stream=True)
+            target = _http_url(url)
+            try:
+                # httpx parses a redirect's Location even when it does not follow it.
+                response = await self._http.send(
+                    self._http.build_request("GET", target), stream=True
+                )
+            except httpx.InvalidURL as exc:
+                raise DownloadError(f"unusable redirect from {url!r:.200}: {exc}") from None
             if response.is_redirect and "location" in response.headers:
-                url = str(target.join(response.headers["location"]))
                 await response.aclose()
+                url = str(target.join(response.headers["location"]))
                 continue
             if response.status_code != 200:
                 try:
-                    error = await _error_from(response)
+                    error = await _error_from(response, self._redact)
                 finally:
                     await response.aclose()
                 raise DownloadError(
@@ -501,7 +511,7 @@ class Transport:
         response = await self._http.send(request, stream=True)
         try:
             if response.status_code != 200:
-                raise await _error_from(response)
+                raise await _error_from(response, self._redact)
             body = await _read_capped(response, _MAX_JSON_BODY)
         finally:
             await response.aclose()
@@ -555,22 +565,62 @@ def _quota_wait(
     return wait if wait < deadline.remaining() else None
 
 
+@contextlib.asynccontextmanager
+async def _body(
+    response: httpx.Response, chunk_size: int | None = None
+) -> AsyncGenerator[AsyncIterator[bytes], None]:
+    """A response body to read as far as wanted; stopping early leaves nothing suspended."""
+    chunks = response.aiter_bytes(chunk_size)
+    try:
+        yield chunks
+    finally:
+        # Leaving early would leave httpx's chain of body generators suspended, each kept for
+        # the garbage collector (trio warns about every one). Closing the response and running
+        # the chain on makes it end at once: it raises, and every generator in it finishes.
+        with anyio.CancelScope(shield=True):
+            with contextlib.suppress(httpx.HTTPError):
+                await response.aclose()
+            with contextlib.suppress(httpx.HTTPError, RuntimeError):
+                async for _ in chunks:
+                    pass
+
+
 async def _read_capped(response: httpx.Response, limit: int) -> bytes:
     body = bytearray()
-    async for chunk in response.aiter_bytes():
-        body += chunk
-        if len(body) > limit:
-            raise ProtocolError(f"the Space sent a body larger than {limit} bytes")
+    async with _body(response) as chunks:
+        async for chunk in chunks:
+            body += chunk
+            if len(body) > limit:
+                raise ProtocolError(f"the Space sent a body larger than {limit} bytes")
     return bytes(body)
 
 
 async def _read_sse(response: httpx.Response) -> AsyncGenerator[ServerSentEvent, None]:
     reader = protocol.SSEReader()
-    async for chunk in response.aiter_bytes():
-        for event in reader.feed(chunk):
-            yield event
+    async with _body(response) as chunks:
+        async for chunk in chunks:
+            for event in reader.feed(chunk):
+                yield event
     for event in reader.close():
         yield event
+
+
+def _redactor(token: str | None) -> Callable[[str], str]:
+    """A function that hides ``token`` in text the Space sends back."""
+    if not token:
+        return lambda text: text
+    return lambda text: text.replace(token, "<hidden>") if token in text else text
+
+
+def _http_url(url: str) -> httpx.URL:
+    """``url`` parsed, if it is http(s); anything else is refused, never fetched."""
+    try:
+        target = httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise DownloadError(f"unusable URL {url!r:.200}: {exc}") from None
+    if target.scheme not in ("http", "https"):
+        raise DownloadError(f"refusing to download a non-http(s) URL: {url!r:.200}")
+    return target
 
 
 def _event_id(answer: object) -> str:
@@ -581,15 +631,17 @@ def _event_id(answer: object) -> str:
     return event_id
 
 
-async def _error_from(response: httpx.Response) -> ResponseError:
+async def _error_from(response: httpx.Response, redact: Callable[[str], str]) -> ResponseError:
     body = bytearray()
-    async for chunk in response.aiter_bytes():
-        body += chunk
-        if len(body) >= _MAX_ERROR_BODY:
-            break
+    async with _body(response) as chunks:
+        async for chunk in chunks:
+            body += chunk
+            if len(body) >= _MAX_ERROR_BODY:
+                break
+    text = redact(body[:_MAX_ERROR_BODY].decode("utf-8", errors="replace"))
     return protocol.classify_http(
         response.status_code,
-        bytes(body[:_MAX_ERROR_BODY]),
+        text.encode(),
         content_type=response.headers.get("content-type", ""),
         retry_after=response.headers.get("retry-after"),
     )
@@ -597,11 +649,12 @@ async def _error_from(response: httpx.Response) -> ResponseError:
 
 async def _capped(response: httpx.Response, max_bytes: int) -> AsyncGenerator[bytes, None]:
     received = 0
-    async for chunk in response.aiter_bytes(_DOWNLOAD_CHUNK):
-        received += len(chunk)
-        if received > max_bytes:
-            raise _too_large(max_bytes, response.status_code)
-        yield chunk
+    async with _body(response, _DOWNLOAD_CHUNK) as chunks:
+        async for chunk in chunks:
+            received += len(chunk)
+            if received > max_bytes:
+                raise _too_large(max_bytes, response.status_code)
+            yield chunk
 
 
 async def _drain(events: AsyncIterator[ServerSentEvent], seconds: float) -> None:

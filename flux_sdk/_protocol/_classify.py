@@ -6,6 +6,7 @@ import ast
 import contextlib
 import datetime
 import html
+import math
 import re
 
 from .._errors import (
@@ -42,6 +43,8 @@ _HTTP_ERRORS: dict[int, type[ResponseError]] = {
     504: SpaceUnavailableError,
 }
 _MAX_SUMMARY = 300
+# A Retry-After beyond a day is not advice one can act on; it is capped there.
+_MAX_RETRY_AFTER = 86_400.0
 
 
 def normalise(raw: str | None) -> str | None:
@@ -71,7 +74,10 @@ def parse_retry_after(text: str | None) -> datetime.timedelta | None:
     if match is None:
         return None
     hours, minutes, seconds = (int(part) for part in match.groups())
-    return datetime.timedelta(hours=hours, minutes=minutes, seconds=seconds)
+    try:
+        return datetime.timedelta(hours=hours, minutes=minutes, seconds=seconds)
+    except OverflowError:  # more hours than a timedelta holds: no usable time
+        return None
 
 
 def classify(
@@ -171,6 +177,9 @@ def _parse_retry_after_header(value: str | None) -> datetime.timedelta | None:
         return None
     try:
         seconds = float(value)
+        if not math.isfinite(seconds):
+            return None
+        return datetime.timedelta(seconds=min(max(seconds, 0.0), _MAX_RETRY_AFTER))
     except ValueError:
         try:
             from email.utils import parsedate_to_datetime
@@ -181,5 +190,4 @@ def _parse_retry_after_header(value: str | None) -> datetime.timedelta | None:
         if when.tzinfo is None:
             when = when.replace(tzinfo=datetime.timezone.utc)
         delta = when - datetime.datetime.now(datetime.timezone.utc)
-        return max(delta, datetime.timedelta(0))
-    return datetime.timedelta(seconds=max(seconds, 0.0))
+        return min(max(delta, datetime.timedelta(0)), datetime.timedelta(seconds=_MAX_RETRY_AFTER))

@@ -14,6 +14,7 @@ Malformed payloads raise `ProtocolError`.
 from __future__ import annotations
 
 import enum
+import math
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
@@ -163,12 +164,15 @@ def _generation(data: object, job: JobContext) -> Completed:
 
 
 def _absolute_url(url: object, path: str, job: JobContext) -> str:
-    if isinstance(url, str) and url:
+    if not isinstance(url, str) or not url:
+        return f"{job.base_url}{job.api_prefix}/file={path}"
+    try:
         if urlsplit(url).scheme:
             return url
         # Relative URLs resolve against the Space, as public clients do (§5).
         return urljoin(job.base_url + "/", url)
-    return f"{job.base_url}{job.api_prefix}/file={path}"
+    except ValueError as exc:  # e.g. "Invalid IPv6 URL"
+        raise ProtocolError(f"the Space sent an unusable URL: {url!r:.200}") from exc
 
 
 def _seed(value: object) -> int:
@@ -205,8 +209,12 @@ def _opt_int(value: object) -> int | None:
 
 
 def _opt_float(value: object) -> float | None:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            number = float(value)
+        except OverflowError:  # an integer too large for a float
+            return None
+        return number if math.isfinite(number) else None
     return None
 
 

@@ -14,7 +14,7 @@ def loads(data: str | bytes) -> object:
     """Decode JSON, or raise `ProtocolError` quoting the start of what came."""
     try:
         return cast(object, json.loads(data))
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: hostile deep nesting
         raise ProtocolError(f"malformed JSON from the Space: {data[:200]!r}") from exc
 
 

@@ -27,6 +27,7 @@ class SSEReader:
         self._events = SSEDecoder()
         # Characters taken into the event being assembled, including a partial line.
         self._pending = 0
+        self._has_data = False
 
     def feed(self, chunk: bytes) -> list[ServerSentEvent]:
         """The events completed by ``chunk``."""
@@ -44,12 +45,16 @@ class SSEReader:
         for line in lines:
             self._pending += len(line)
             self._check()
+            if line.startswith("data"):
+                self._has_data = True
             event = self._events.decode(line)
-            if event is not None:
+            # The SSE spec dispatches nothing for a block without a data line (only "id:" or
+            # "retry:", say); httpx-sse would hand out an event with empty data.
+            if event is not None and self._has_data:
                 events.append(event)
+            if not line:
                 self._pending = 0
-            elif not line:
-                self._pending = 0
+                self._has_data = False
         # What is left is the start of the next line; it counts towards its event.
         self._check(sum(len(part) for part in self._lines.buffer))
         return events

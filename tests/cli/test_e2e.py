@@ -257,14 +257,6 @@ assert not heavy, heavy
 """
 
 
-def _package_init_is_heavy() -> bool:
-    probe = "import sys, flux_sdk; print(any(m in sys.modules for m in ('httpx', 'pydantic')))"
-    result = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
-    )
-    return result.stdout.strip() == "True"
-
-
 def test_help_runs_in_a_subprocess() -> None:
     result = run_flux("--help")
     assert result.returncode == 0
@@ -285,12 +277,6 @@ def test_the_cli_modules_import_nothing_heavy_for_help() -> None:
     subprocess.run([sys.executable, "-c", code], check=True, env=environment())
 
 
-@pytest.mark.xfail(
-    _package_init_is_heavy(),
-    reason="flux_sdk/__init__.py imports the client (httpx, pydantic) eagerly; `flux --help` "
-    "stays light only once it re-exports lazily (PEP 562 __getattr__)",
-    strict=True,
-)
 def test_importing_the_cli_and_building_the_parser_imports_nothing_heavy() -> None:
     code = _LIGHT_HELP.format(heavy=HEAVY)
     subprocess.run([sys.executable, "-c", code], check=True, env=environment())

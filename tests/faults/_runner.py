@@ -110,22 +110,6 @@ def abandoned_async_generators() -> Generator[list[str], None, None]:
         sys.set_asyncgen_hooks(firstiter=firstiter, finalizer=finalizer)
 
 
-ABANDONED_BODY = (
-    "BUG: flux_sdk/_transport.py stops reading a response body early (_read_sse when SSEReader "
-    "refuses an oversized event, _read_capped over the JSON cap, _error_from's break at 64 KiB, "
-    "_capped over max_download_bytes) and leaves httpx/httpcore's chain of body generators "
-    "unfinished: each is finalised later by an event-loop task (trio: ResourceWarning). "
-    "aclosing(response.aiter_bytes()) alone does not help (the inner httpcore generators stay "
-    "open); closing the response and then running the same iterator to its end does"
-)
-
-
-def known_bug(request: pytest.FixtureRequest, facade: Facade, reason: str) -> None:
-    """Mark the async runs of a test as a known SDK bug (the sync run cannot observe it)."""
-    if facade != "sync":
-        request.applymarker(pytest.mark.xfail(strict=True, raises=AssertionError, reason=reason))
-
-
 def open_connections(ports: Collection[int]) -> list[str]:
     """This process's TCP sockets connected *to* one of ``ports`` (the client's ends).
 

@@ -26,7 +26,7 @@ from flux_sdk import (
     SpaceUnavailableError,
     Timeout,
 )
-from tests.faults._runner import ABANDONED_BODY, TOKEN, Facade, Scenario, known_bug, run
+from tests.faults._runner import TOKEN, Facade, Scenario, run
 from tests.faults._server import Exchange, FaultServer, RefusedPort, Request
 from tests.faults._space import (
     IMAGE,
@@ -217,14 +217,6 @@ def test_unknown_events_and_message_types_are_skipped(
     assert outcome.succeeded().seed == 1234
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: SSEReader dispatches a block without a data line (httpx-sse dispatches once an "
-        "id: or retry: field was seen); the SSE spec drops such blocks, decode_queue then "
-        "fails on data ''"
-    ),
-)
 def test_blocks_without_data_are_not_events(facade: Facade, space: FakeSpace) -> None:
     def with_fields_only(request: Request, exchange: Exchange) -> None:
         exchange.start_stream()
@@ -423,7 +415,6 @@ def test_slow_submit_answer_ends_at_the_total_timeout(facade: Facade, space: Fak
 def test_oversized_line_is_refused_with_bounded_memory(
     facade: Facade, request: pytest.FixtureRequest, space: FakeSpace, protocol: Protocol
 ) -> None:
-    known_bug(request, facade, ABANDONED_BODY)
     piece = b"x" * (64 * 1024)
 
     def endless_line(request: Request, exchange: Exchange) -> None:
@@ -449,7 +440,6 @@ def test_oversized_line_is_refused_with_bounded_memory(
 def test_oversized_json_answer_is_refused_with_bounded_memory(
     facade: Facade, request: pytest.FixtureRequest, space: FakeSpace
 ) -> None:
-    known_bug(request, facade, ABANDONED_BODY)
     piece = b" " * (64 * 1024)
 
     def huge_answer(_request: Request, exchange: Exchange) -> None:
@@ -472,7 +462,6 @@ def test_oversized_json_answer_is_refused_with_bounded_memory(
 def test_oversized_error_page_is_read_only_in_part(
     facade: Facade, request: pytest.FixtureRequest, space: FakeSpace
 ) -> None:
-    known_bug(request, facade, ABANDONED_BODY)
     piece = b"<p>" + b"y" * (64 * 1024) + b"</p>"
 
     def huge_error(_request: Request, exchange: Exchange) -> None:
@@ -697,7 +686,6 @@ def test_truncated_save_leaves_no_file(facade: Facade, space: FakeSpace, tmp_pat
 def test_oversized_download_is_cut_off(
     facade: Facade, request: pytest.FixtureRequest, space: FakeSpace, tmp_path: Path
 ) -> None:
-    known_bug(request, facade, ABANDONED_BODY)
     piece = b"z" * (64 * 1024)
     endless = 256 * MiB
 
@@ -746,7 +734,6 @@ def _hostile(name: str, message: str, expected: tuple[type[Exception], ...], bug
         message,
         expected,
         id=name,
-        marks=pytest.mark.xfail(strict=True, raises=AssertionError, reason=f"BUG: {bug}"),
     )
 
 
@@ -802,14 +789,6 @@ def test_hostile_stream_values_end_in_a_flux_error(
     assert isinstance(outcome.error, expected), f"expected {expected}, got {outcome.error!r}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "BUG: Retry-After: 1e400 (or nan) makes _classify._parse_retry_after_header raise "
-        "OverflowError (ValueError for nan) from timedelta(seconds=inf): not a FluxError"
-    ),
-)
 @pytest.mark.parametrize("value", ["1e400", "nan"])
 def test_hostile_retry_after_header_ends_in_a_flux_error(
     facade: Facade, space: FakeSpace, value: str

@@ -422,14 +422,6 @@ async def test_max_retries_per_call(space: Space, client_retries: int, call_retr
     assert space.join.call_count == call_retries + 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: generate(max_retries=N) does not apply to GET /config: Transport.config() "
-        "(flux_sdk/_transport.py) passes the client's self.max_retries to _send, not the "
-        "call's options.max_retries"
-    ),
-)
 async def test_max_retries_per_call_covers_discovery(space: Space) -> None:
     space.config_failures += [status(503, retry_after="0")] * 9
     async with AsyncFluxClient(BASE, token="", max_retries=2) as client:

@@ -208,16 +208,6 @@ def test_an_endless_line_is_refused_at_the_bound_without_growing() -> None:
     assert fed <= 1024 * 1024  # refused as soon as the line passed the bound
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "BUG: SSEReader (flux_sdk/_protocol/_sse.py, _decode) dispatches blocks that carry no "
-        "data line once an id: or retry: field was seen (httpx-sse's SSEDecoder), as events "
-        "with data ''; the SSE spec does not dispatch them, and decode_queue then raises "
-        "ProtocolError on ''. Skip events whose block had no data line"
-    ),
-)
 @pytest.mark.parametrize(
     "raw",
     [b"id: 1\n\n", b"retry: 100\n\n", b"event: ping\nid: 2\n\n", b"id: 3\ndata: 1\n\n\n\n"],
@@ -228,11 +218,7 @@ def test_blocks_without_data_are_not_dispatched(raw: bytes) -> None:
     assert all(data for _, data in pairs), pairs
 
 
-# -- counterexamples outside the strategies above (each a bug, see tests/faults for end to end) ---
-
-
-def _bug(reason: str) -> pytest.MarkDecorator:
-    return pytest.mark.xfail(strict=True, raises=AssertionError, reason=f"BUG: {reason}")
+# -- counterexamples outside the strategies above (each once a bug; tests/faults: end to end) --
 
 
 @pytest.mark.parametrize(
@@ -241,31 +227,26 @@ def _bug(reason: str) -> pytest.MarkDecorator:
         pytest.param(
             "complete",
             "[" * 100_000 + "]" * 100_000,
-            marks=_bug("_protocol/_json.py loads() lets json's RecursionError through"),
             id="deeply-nested-json",
         ),
         pytest.param(
             "message",
             json.dumps({"msg": "estimation", "event_id": JOB.event_id, "rank_eta": 10**400}),
-            marks=_bug("_decode._opt_float: float(10**400) raises OverflowError"),
             id="huge-integer-eta",
         ),
         pytest.param(
             "message",
             json.dumps({"msg": "process_starts", "event_id": JOB.event_id, "eta": 10**400}),
-            marks=_bug("_decode._opt_float: float(10**400) raises OverflowError"),
             id="huge-integer-started-eta",
         ),
         pytest.param(
             "complete",
             json.dumps([{"path": "/tmp/x.webp", "url": "http://[::1/x.webp"}, 1]),
-            marks=_bug("_decode._absolute_url: urlsplit raises ValueError('Invalid IPv6 URL')"),
             id="invalid-ipv6-url",
         ),
         pytest.param(
             "generating",
             json.dumps([{"path": "/tmp/x.webp", "url": "//[x/y"}]),
-            marks=_bug("_decode._absolute_url (via _preview): urlsplit raises ValueError"),
             id="invalid-ipv6-preview-url",
         ),
         pytest.param(
@@ -273,7 +254,6 @@ def _bug(reason: str) -> pytest.MarkDecorator:
             json.dumps(
                 {"error": "You have exceeded your quota. Retry in 99999999999:00:00", "title": ""}
             ),
-            marks=_bug("_classify.parse_retry_after: timedelta(hours=99999999999) overflows"),
             id="quota-retry-in-overflow",
         ),
     ],

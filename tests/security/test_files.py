@@ -55,16 +55,6 @@ def test_redirects_to_non_http_urls_are_refused(
     assert len(space.files()) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "BUG: Transport._follow (flux_sdk/_transport.py, `target.join(location)`) lets "
-        "httpx.InvalidURL escape for a Location it cannot join (e.g. 'data:,x', "
-        "'javascript:alert(1)'): not a FluxError; catch httpx.InvalidURL there and raise "
-        "DownloadError"
-    ),
-)
 @pytest.mark.parametrize("location", ["data:,x", "javascript:alert(1)"])
 def test_unjoinable_redirects_are_download_errors(
     facade: Facade, space: FakeSpace, location: str

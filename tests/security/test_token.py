@@ -278,16 +278,6 @@ def test_token_from_the_environment_is_never_shown(monkeypatch: pytest.MonkeyPat
         assert TOKEN not in repr(vars(client))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "BUG (hardening): a Space (or proxy) error that echoes the request headers puts the "
-        "token into ResponseError.message/raw/payload, str(error) and the retry WARNING "
-        "(_transport._send logs _describe(exc)); the transport knows the token and could "
-        "redact it from what it reads back (classify_http in _error_from, classify on streams)"
-    ),
-)
 def test_a_space_echoing_the_token_back_does_not_get_it_shown(
     facade: Facade, space: FakeSpace, every_log_line: pytest.LogCaptureFixture
 ) -> None:

@@ -10,20 +10,13 @@ import respx
 
 from flux_sdk import AsyncFluxClient, DownloadError, GenerateRequest, Generation
 from flux_sdk._protocol import decode_call
-from tests.unit._support import BASE, chunked, job, replay, resource_warnings, xfail_on_trio
+from tests.unit._support import BASE, chunked, job, replay, resource_warnings
 
 pytestmark = pytest.mark.anyio
 
 IMAGE_PATH = "/tmp/gradio/4cf3d8da/image.webp"
 IMAGE_URL = f"{BASE}/gradio_api/file={IMAGE_PATH}"
 WEBP = b"RIFF\x1a\x00\x00\x00WEBPVP8L" + bytes(range(256)) * 4
-
-
-CAP_LEAK = (
-    "KNOWN (httpx, encode/httpx#3686): a download stopped at the size cap leaves httpx's "
-    "chain of async generators to the garbage collector, which trio reports; the response "
-    "itself is closed"
-)
 
 
 def generation(url: str = IMAGE_URL) -> Generation:
@@ -80,7 +73,6 @@ async def test_too_large_by_streamed_size(router: respx.MockRouter) -> None:
 async def test_too_large_leaves_no_open_stream(
     router: respx.MockRouter, request: pytest.FixtureRequest, anyio_backend: str
 ) -> None:
-    xfail_on_trio(request, anyio_backend, CAP_LEAK)
     router.get(IMAGE_URL).mock(return_value=chunked(WEBP[:64], WEBP[64:128], WEBP[128:]))
     with resource_warnings() as leaks:
         async with AsyncFluxClient(BASE, max_download_bytes=100) as client:

@@ -56,7 +56,6 @@ from tests.unit._support import (
     sent_json,
     serve,
     stream_of,
-    xfail_on_trio,
 )
 
 pytestmark = pytest.mark.anyio
@@ -652,7 +651,6 @@ async def test_retry_after_beyond_the_time_left_is_not_waited_for(
 async def test_large_error_body_leaves_no_open_stream(
     router: respx.MockRouter, request: pytest.FixtureRequest, anyio_backend: str
 ) -> None:
-    xfail_on_trio(request, anyio_backend, ERROR_BODY_LEAK)
     mount_config(router, 6)
     page = chunked(
         b"<html><title>502 Bad Gateway</title>" + b"a" * 40_000,
@@ -670,13 +668,6 @@ async def test_large_error_body_leaves_no_open_stream(
     assert caught.value.status_code == 502
     assert caught.value.message == "502 Bad Gateway"
     assert [str(w.message) for w in leaks] == []
-
-
-ERROR_BODY_LEAK = (
-    "KNOWN (httpx, encode/httpx#3686): a body abandoned before its end (here an error body "
-    "capped at 64 KiB) leaves httpx's chain of async generators to the garbage collector, "
-    "which trio reports; the response itself is closed"
-)
 
 
 async def test_stream_http_error(router: respx.MockRouter) -> None:
