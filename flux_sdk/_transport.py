@@ -58,7 +58,8 @@ _MAX_JSON_BODY = 8 * 1024 * 1024
 # rate limited, the queue is full, or the HF proxy could not reach the app.
 _RETRY_STATUSES = frozenset({429, 502, 503, 504})
 _BACKOFF_BASE, _BACKOFF_CAP = 0.5, 8.0
-_DOWNLOAD_CHUNK = 1024 * 1024
+# 64 KiB: a save() holds one chunk at a time, so its memory stays flat whatever the size.
+_DOWNLOAD_CHUNK = 64 * 1024
 # After the result the Space closes the stream at once (close_stream, or the end of a /call/
 # stream); reading to that end lets httpx's chain of async generators finish instead of being
 # garbage-collected open (which trio reports as a ResourceWarning).
