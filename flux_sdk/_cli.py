@@ -27,9 +27,9 @@ import os
 import signal
 import sys
 from collections.abc import Generator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from types import FrameType
-from typing import IO, Literal, NoReturn, cast
+from typing import IO, Any, Literal, NoReturn, cast
 from urllib.parse import urlsplit
 
 from ._cli_errors import ErrorContext, ExitCode, Failure, Terminated, UsageError, describe
@@ -40,6 +40,7 @@ __all__ = [
     "BatchCommand",
     "GenerateCommand",
     "InfoCommand",
+    "JobFlags",
     "OutputMode",
     "ServeLocalCommand",
     "build_parser",
@@ -71,21 +72,19 @@ MODEL_SPACES: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True)
-class GenerateCommand:
-    """``flux generate``'s arguments.
+@dataclass(frozen=True, kw_only=True)
+class JobFlags:
+    """The flags ``generate`` and ``batch`` share (see `_add_job_options`).
 
     Attributes:
-        prompt: The text prompt.
-        output: ``-o``: a file or a directory; None for ``flux-<seed>.webp``.
         width: Image width.
         height: Image height.
         steps: Inference steps; None for the model's default (4, or 28 for flux-dev).
-        seed: ``--seed``; None randomizes the seed on the Space.
+        seed: ``--seed``; None randomizes the seed (each prompt's, in a batch) on the Space.
         space: A Space URL, or ``"local"``.
         token: ``--token``; None falls back to ``HF_TOKEN``.
         protocol: ``auto``, ``queue`` or ``call``.
-        timeout: Seconds for the whole job; None for the SDK's default.
+        timeout: Seconds for each job; None for the SDK's default.
         json: Machine-readable output.
         verbose: Show the SDK's log (requests, retries, the cancel) on the live display.
         model: ``flux-schnell`` or ``flux-dev``: which kind of Space (the client's ``space=``).
@@ -93,8 +92,6 @@ class GenerateCommand:
         wait_on_quota: Wait out a ZeroGPU quota error and try again.
     """
 
-    prompt: str
-    output: str | None = None
     width: int = DEFAULT_WIDTH
     height: int = DEFAULT_HEIGHT
     steps: int | None = None
@@ -110,45 +107,32 @@ class GenerateCommand:
     wait_on_quota: bool = False
 
 
-@dataclass(frozen=True)
-class BatchCommand:
-    """``flux batch``'s arguments.
+@dataclass(frozen=True, kw_only=True)
+class GenerateCommand(JobFlags):
+    """``flux generate``'s arguments, with the `JobFlags`.
+
+    Attributes:
+        prompt: The text prompt.
+        output: ``-o``: a file or a directory; None for ``flux-<seed>.webp``.
+    """
+
+    prompt: str
+    output: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class BatchCommand(JobFlags):
+    """``flux batch``'s arguments, with the `JobFlags`.
 
     Attributes:
         file: The prompt file, one prompt a line; ``-`` for stdin.
         output: ``-o``: the directory the images go to (created if missing).
         concurrency: Jobs in flight at once.
-        width: Image width.
-        height: Image height.
-        steps: Inference steps; None for the model's default.
-        seed: ``--seed`` for every prompt; None randomizes each seed on the Space.
-        space: A Space URL, or ``"local"``.
-        token: ``--token``; None falls back to ``HF_TOKEN``.
-        protocol: ``auto``, ``queue`` or ``call``.
-        timeout: Seconds for each job; None for the SDK's default.
-        json: Machine-readable output.
-        verbose: Show the SDK's log on the live display.
-        model: ``flux-schnell`` or ``flux-dev``.
-        guidance: ``--guidance`` (flux-dev only); None for the Space's default.
-        wait_on_quota: Wait out a ZeroGPU quota error and try again.
     """
 
     file: str
     output: str
     concurrency: int = DEFAULT_CONCURRENCY
-    width: int = DEFAULT_WIDTH
-    height: int = DEFAULT_HEIGHT
-    steps: int | None = None
-    seed: int | None = None
-    space: str = DEFAULT_SPACE
-    token: str | None = None
-    protocol: ProtocolName = "auto"
-    timeout: float | None = None
-    json: bool = False
-    verbose: bool = False
-    model: ModelName = DEFAULT_MODEL
-    guidance: float | None = None
-    wait_on_quota: bool = False
 
 
 @dataclass(frozen=True)
@@ -293,8 +277,9 @@ def _add_space_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _add_job_options(parser: argparse.ArgumentParser, *, timeout_help: str) -> None:
-    """The options ``generate`` and ``batch`` share: the request, the Space, the output mode."""
+def _add_job_options(parser: argparse.ArgumentParser, *, seed_help: str, timeout_help: str) -> None:
+    """The `JobFlags` options: the request, the Space, the output mode."""
+    parser.add_argument("--seed", type=int, metavar="N", help=seed_help)
     parser.add_argument(
         "--width", type=int, default=DEFAULT_WIDTH, metavar="N", help=f"{SIZE_HELP} (default: 1024)"
     )
@@ -369,13 +354,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="where to save the image, a file or a directory (default: flux-<seed>.webp)",
     )
-    generate.add_argument(
-        "--seed",
-        type=int,
-        metavar="N",
-        help=f"seed, {SEED_HELP} (default: a random seed chosen by the Space)",
+    _add_job_options(
+        generate,
+        seed_help=f"seed, {SEED_HELP} (default: a random seed chosen by the Space)",
+        timeout_help="time limit for the whole job (default: 600)",
     )
-    _add_job_options(generate, timeout_help="time limit for the whole job (default: 600)")
     generate.set_defaults(command_parser=generate)
 
     batch = commands.add_parser(
@@ -402,13 +385,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="jobs in flight at once (default: %(default)s)",
     )
-    batch.add_argument(
-        "--seed",
-        type=int,
-        metavar="N",
-        help=f"seed for every prompt, {SEED_HELP} (default: a random seed for each)",
+    _add_job_options(
+        batch,
+        seed_help=f"seed for every prompt, {SEED_HELP} (default: a random seed for each)",
+        timeout_help="time limit for each job (default: 600)",
     )
-    _add_job_options(batch, timeout_help="time limit for each job (default: 600)")
     batch.set_defaults(command_parser=batch)
 
     info = commands.add_parser(
@@ -497,26 +478,18 @@ def _context(command: Command) -> ErrorContext:
     return ErrorContext(space=command.space, protocol=protocol, token=bool(token))
 
 
+def _job_options(command: JobFlags) -> dict[str, Any]:
+    """The `JobFlags` that `JobOptions` takes, as keyword arguments (all but ``--json``)."""
+    from ._cli_generate import JobOptions
+
+    return {field.name: getattr(command, field.name) for field in fields(JobOptions)}
+
+
 def _generate(command: GenerateCommand, mode: OutputMode) -> int:
     from ._cli_generate import GenerateOptions, run_generate
 
     saved = run_generate(
-        GenerateOptions(
-            prompt=command.prompt,
-            output=command.output,
-            width=command.width,
-            height=command.height,
-            steps=command.steps,
-            seed=command.seed,
-            space=command.space,
-            token=command.token,
-            protocol=command.protocol,
-            timeout=command.timeout,
-            verbose=command.verbose,
-            model=command.model,
-            guidance=command.guidance,
-            wait_on_quota=command.wait_on_quota,
-        ),
+        GenerateOptions(prompt=command.prompt, output=command.output, **_job_options(command)),
         live=mode.live,
     )
     if mode.json_result:
@@ -536,18 +509,7 @@ def _batch(command: BatchCommand, mode: OutputMode) -> int:
             file=command.file,
             output=command.output,
             concurrency=command.concurrency,
-            width=command.width,
-            height=command.height,
-            steps=command.steps,
-            seed=command.seed,
-            space=command.space,
-            token=command.token,
-            protocol=command.protocol,
-            timeout=command.timeout,
-            verbose=command.verbose,
-            model=command.model,
-            guidance=command.guidance,
-            wait_on_quota=command.wait_on_quota,
+            **_job_options(command),
         ),
         context=_context(command),
         live=mode.live,

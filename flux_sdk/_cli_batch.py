@@ -18,7 +18,6 @@ result, and the command prints it before exiting 130 (143).
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import re
 import signal
@@ -32,7 +31,7 @@ from typing import IO
 
 import anyio
 
-from ._cli_display import BatchDisplay, NoticeHandler, open_batch_display
+from ._cli_display import BatchDisplay, open_batch_display
 from ._cli_errors import (
     ErrorContext,
     ExitCode,
@@ -42,10 +41,11 @@ from ._cli_errors import (
     UsageError,
     describe,
 )
-from ._cli_generate import request_for
-from ._cli_local import require_gradio, start_local_space
+from ._cli_generate import JobOptions, request_for
+from ._cli_local import require_gradio
+from ._cli_session import open_session
 from ._client import AsyncFluxClient
-from ._config import DEFAULT_SPACE, DEFAULT_TIMEOUT, ProtocolName
+from ._config import DEFAULT_TIMEOUT
 from ._errors import FluxError
 from ._models import GenerateRequest
 
@@ -155,43 +155,19 @@ def read_prompts(file: str, stdin: IO[str] | None = None) -> list[PromptLine]:
     return parse_prompts(text.splitlines())
 
 
-@dataclass(frozen=True)
-class BatchOptions:
-    """What ``flux batch`` was asked to do.
+@dataclass(frozen=True, kw_only=True)
+class BatchOptions(JobOptions):
+    """What ``flux batch`` was asked to do, with the `JobOptions`.
 
     Attributes:
         file: The prompt file, ``-`` for stdin.
         output: The directory for the images.
         concurrency: Jobs in flight at once.
-        width: Image width in pixels.
-        height: Image height in pixels.
-        steps: Inference steps, or None for the model's default.
-        seed: The seed of every prompt; None randomizes each on the Space.
-        space: The Space's URL, or ``"local"``.
-        token: A Hugging Face token, or None for ``HF_TOKEN``.
-        protocol: ``"auto"``, ``"queue"`` or ``"call"``.
-        timeout: Seconds for each job, or None for the SDK's default.
-        verbose: Show the SDK's INFO log on the display, not only its warnings.
-        model: ``"flux-schnell"`` or ``"flux-dev"``.
-        guidance: The guidance scale (flux-dev only), or None for the Space's default.
-        wait_on_quota: Wait out a ZeroGPU quota error and try again.
     """
 
     file: str
     output: str
     concurrency: int = 4
-    width: int = 1024
-    height: int = 1024
-    steps: int | None = None
-    seed: int | None = None
-    space: str = DEFAULT_SPACE
-    token: str | None = None
-    protocol: ProtocolName = "auto"
-    timeout: float | None = None
-    verbose: bool = False
-    model: str = "flux-schnell"
-    guidance: float | None = None
-    wait_on_quota: bool = False
 
 
 @dataclass(frozen=True)
@@ -386,20 +362,9 @@ def run_batch(
     interrupted: KeyboardInterrupt | None = None
     with ExitStack() as stack:
         display = open_batch_display(live=live, stream=stream or sys.stderr)
-        stack.callback(display.close)
-        # The SDK's warnings (retries, quota waits) go to the display, never to stderr as text.
-        level = logging.INFO if options.verbose else logging.WARNING
-        handler = NoticeHandler(display, level)
-        sdk_logger = logging.getLogger("flux_sdk")
-        stack.callback(sdk_logger.setLevel, sdk_logger.level)
-        stack.callback(sdk_logger.removeHandler, handler)
-        sdk_logger.addHandler(handler)
-        sdk_logger.setLevel(level)
-        url = options.space
-        if url == "local":
-            display.status("starting the local Space")
-            url = start_local_space(stack, model=options.model).url
-        display.status(f"connecting to {url}")
+        url = open_session(
+            stack, display, space=options.space, model=options.model, verbose=options.verbose
+        )
         batch = _Batch(url, options, context, directory, display, progress)
         try:
             with _signals_restored():

@@ -7,7 +7,6 @@ the event stream's ``with`` block, which cancels the job on the Space before the
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 from contextlib import ExitStack
@@ -15,14 +14,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Protocol
 
-from ._cli_display import NoticeHandler, open_display
+from ._cli_display import open_display
 from ._cli_errors import OutputError
-from ._config import DEFAULT_TIMEOUT, ProtocolName
+from ._cli_session import open_session
+from ._config import DEFAULT_SPACE, DEFAULT_TIMEOUT, ProtocolName
 from ._models import Completed, GenerateParams, GenerateRequest, Generation
 from ._spaces import resolve_space
 
 __all__ = [
     "GenerateOptions",
+    "JobOptions",
     "JobValues",
     "Saved",
     "default_filename",
@@ -32,41 +33,50 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class GenerateOptions:
-    """What ``flux generate`` was asked to do.
+@dataclass(frozen=True, kw_only=True)
+class JobOptions:
+    """The options ``flux generate`` and ``flux batch`` share.
 
     Attributes:
-        prompt: The text prompt.
-        output: ``-o``: a file, a directory, or None for ``flux-<seed>.webp`` in the cwd.
         width: Image width in pixels.
         height: Image height in pixels.
-        steps: Inference steps.
-        seed: The seed; None randomizes it on the Space.
+        steps: Inference steps, or None for the model's default.
+        seed: The seed (of every prompt, in a batch); None randomizes it on the Space.
         space: The Space's URL, or ``"local"``.
         token: A Hugging Face token, or None for ``HF_TOKEN``.
         protocol: ``"auto"``, ``"queue"`` or ``"call"``.
-        timeout: Seconds for the whole job, or None for the SDK's default.
+        timeout: Seconds for each job, or None for the SDK's default.
         verbose: Show the SDK's INFO log on the display, not only its warnings.
         model: ``"flux-schnell"`` or ``"flux-dev"``: the client's ``space=`` alias.
         guidance: The guidance scale (flux-dev only), or None for the Space's default.
         wait_on_quota: Wait out a ZeroGPU quota error and try again (the client's option).
     """
 
-    prompt: str
-    output: str | None
-    width: int
-    height: int
-    steps: int | None
-    seed: int | None
-    space: str
-    token: str | None
-    protocol: ProtocolName
-    timeout: float | None
+    width: int = 1024
+    height: int = 1024
+    steps: int | None = None
+    seed: int | None = None
+    space: str = DEFAULT_SPACE
+    token: str | None = None
+    protocol: ProtocolName = "auto"
+    timeout: float | None = None
     verbose: bool = False
     model: str = "flux-schnell"
     guidance: float | None = None
     wait_on_quota: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class GenerateOptions(JobOptions):
+    """What ``flux generate`` was asked to do, with the `JobOptions`.
+
+    Attributes:
+        prompt: The text prompt.
+        output: ``-o``: a file, a directory, or None for ``flux-<seed>.webp`` in the cwd.
+    """
+
+    prompt: str
+    output: str | None
 
 
 @dataclass(frozen=True)
@@ -182,7 +192,7 @@ def run_generate(options: GenerateOptions, *, live: bool, stream: IO[str] | None
         OutputError: The file could not be written.
         KeyboardInterrupt: Ctrl-C; the job has been cancelled on the Space.
     """
-    from ._cli_local import require_gradio, start_local_space
+    from ._cli_local import require_gradio
     from ._sync import FluxClient
 
     request = build_request(options)
@@ -190,20 +200,9 @@ def run_generate(options: GenerateOptions, *, live: bool, stream: IO[str] | None
         require_gradio()
     with ExitStack() as stack:
         display = open_display(live=live, stream=stream or sys.stderr)
-        stack.callback(display.close)
-        # The SDK's warnings (retries) go to the display, never to stderr as plain text.
-        level = logging.INFO if options.verbose else logging.WARNING
-        handler = NoticeHandler(display, level)
-        sdk_logger = logging.getLogger("flux_sdk")
-        stack.callback(sdk_logger.setLevel, sdk_logger.level)
-        stack.callback(sdk_logger.removeHandler, handler)
-        sdk_logger.addHandler(handler)
-        sdk_logger.setLevel(level)
-        url = options.space
-        if url == "local":
-            display.status("starting the local Space")
-            url = start_local_space(stack, model=options.model).url
-        display.status(f"connecting to {url}")
+        url = open_session(
+            stack, display, space=options.space, model=options.model, verbose=options.verbose
+        )
         client = stack.enter_context(
             FluxClient(
                 url,
