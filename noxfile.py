@@ -62,7 +62,7 @@ def gradio_servers(session: nox.Session) -> str:
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     """Unit tests, and integration tests against real Gradio 4, 5 and 6 servers."""
-    session.install("-e", ".[cli]", *TEST_DEPS)
+    session.install("-e", ".[cli,local]", *TEST_DEPS)
     servers = gradio_servers(session)
     session.run(
         "pytest",

@@ -282,13 +282,26 @@ def test_importing_the_cli_and_building_the_parser_imports_nothing_heavy() -> No
     subprocess.run([sys.executable, "-c", code], check=True, env=environment())
 
 
-@pytest.mark.skipif(not NO_GRADIO, reason="gradio is installed here")
+# Runs the CLI with gradio made unimportable (a None in sys.modules), installed or not.
+_WITHOUT_GRADIO = (
+    "import sys; sys.modules['gradio'] = None; from flux_sdk._cli import main; "
+    "raise SystemExit(main(sys.argv[1:]))"
+)
+
+
 @pytest.mark.parametrize(
     "argv",
     [["generate", "a fox", "--space", "local"], ["info", "--space", "local"], ["serve-local"]],
 )
 def test_local_space_without_gradio_says_what_to_install(argv: list[str]) -> None:
-    result = run_flux(*argv)
+    result = subprocess.run(
+        [sys.executable, "-c", _WITHOUT_GRADIO, *argv],
+        capture_output=True,
+        env=environment(),
+        stdin=subprocess.DEVNULL,
+        timeout=LIMIT,
+        check=False,
+    )
     assert result.returncode == 2
     error = stderr_json(result)
     assert error["error"] == "UsageError"
