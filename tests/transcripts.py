@@ -1,4 +1,8 @@
-"""Read the captured Gradio exchanges in ``shared/protocol/transcripts`` as test fixtures.
+"""Read the captured Gradio exchanges in ``tests/data/protocol/transcripts`` as test fixtures.
+
+The transcripts (and the protocol reference beside them, ``tests/data/protocol/README.md``) were
+captured from real Gradio 4.44, 5.50 and 6.31 servers; they live in the repository so that a bare
+clone runs its own tests.
 
 Each transcript is a ``curl -N -v`` log with ``[+s.sss]`` timestamps; the body lines (neither
 ``>`` request nor ``<`` response headers nor ``*`` curl notes) are the bytes the server sent.
@@ -6,7 +10,6 @@ Each transcript is a ``curl -N -v`` log with ``[+s.sss]`` timestamps; the body l
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,11 +19,12 @@ _PREFIX = re.compile(r"^\[\+\s*[\d.]+s\] ?")
 _CURL_NOTE = re.compile(r"\* (?:Connection|Closing connection) #\d+.*$")
 
 
+_TRANSCRIPTS = Path(__file__).resolve().parent / "data" / "protocol" / "transcripts"
+
+
 def transcripts_dir() -> Path:
-    """Where the transcripts are: ``$FLUX_PROTOCOL_DIR``, else ``../shared/protocol``."""
-    env = os.environ.get("FLUX_PROTOCOL_DIR")
-    base = Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "protocol"
-    return base / "transcripts"
+    """Where the transcripts are: in the repository, beside the tests."""
+    return _TRANSCRIPTS
 
 
 @dataclass(frozen=True)

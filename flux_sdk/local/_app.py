@@ -5,7 +5,7 @@ This file is run by path (``python _app.py --port N``) under any interpreter tha
 itself depends on (``PIL``, ``numpy``, ``tqdm``). It never imports ``flux_sdk``.
 
 The layout mirrors the Space's ``app.py`` component for component, so the ``/config`` ids match
-the real Space: dependency 2 is ``infer`` (see ``shared/protocol/README.md`` §0). Instead of a
+the real Space: dependency 2 is ``infer`` (see ``tests/data/protocol/README.md`` §0). Instead of a
 model, ``infer`` runs a real ``tqdm`` loop (so ``track_tqdm`` emits progress) and draws a
 deterministic gradient with the prompt and seed written on it.
 

@@ -2,7 +2,7 @@
 
 Pure functions and data: the per-line differences (protocol reference §8) live here, and
 `FakeSpace` only decides *when* to say things. Shapes follow real captures of the local replica
-(``shared/protocol/transcripts`` and the scenario tests in ``tests/scenarios``).
+(``tests/data/protocol/transcripts`` and the scenario tests in ``tests/scenarios``).
 """
 
 from __future__ import annotations

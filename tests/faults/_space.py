@@ -1,6 +1,6 @@
 """A Gradio 6 FLUX Space on a `FaultServer`: healthy by default, one route swapped per fault.
 
-The healthy answers follow the captured Gradio 6.31 exchanges (shared/protocol, g6/01, g6/20,
+The healthy answers follow the captured Gradio 6.31 exchanges (tests/data/protocol, g6/01, g6/20,
 g6/21, g6/11, g6/12, g6/40, g6/50-53): ``/config`` is the captured body itself.
 """
 
