@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    ValidationError,
+)
 from typing_extensions import TypedDict
 
 from ._errors import InvalidRequestError
@@ -30,7 +38,7 @@ MIN_STEPS, MAX_STEPS = 1, 50
 MIN_GUIDANCE, MAX_GUIDANCE = 1.0, 15.0
 
 _CONSTRAINTS = {
-    "prompt": "a non-empty string",
+    "prompt": "a non-empty string, not only whitespace",
     "seed": f"an integer from 0 to {MAX_SEED}",
     "randomize_seed": "True or False",
     "width": f"an integer multiple of {SIZE_STEP} from {MIN_SIZE} to {MAX_SIZE}",
@@ -40,6 +48,17 @@ _CONSTRAINTS = {
 }
 
 _Size = Annotated[StrictInt, Field(ge=MIN_SIZE, le=MAX_SIZE, multiple_of=SIZE_STEP)]
+
+
+def _not_blank(prompt: str) -> str:
+    # A prompt of spaces is as empty as "" to the model; refusing it here saves a job (and
+    # ZeroGPU quota) that would draw nothing in particular.
+    if not prompt.strip():
+        raise ValueError("blank prompt")
+    return prompt
+
+
+_Prompt = Annotated[str, Field(strict=True, min_length=1), AfterValidator(_not_blank)]
 
 
 class GenerateParams(TypedDict, total=False):
@@ -69,7 +88,7 @@ class GenerateRequest(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    prompt: Annotated[str, Field(strict=True, min_length=1)]
+    prompt: _Prompt
     seed: Annotated[StrictInt, Field(ge=0, le=MAX_SEED)] = 0
     randomize_seed: StrictBool = True
     width: _Size = 1024

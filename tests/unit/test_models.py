@@ -137,6 +137,21 @@ def test_wrong_types_and_empty_prompt(field: str, value: object) -> None:
     assert RANGES[field] in str(error)
 
 
+@pytest.mark.parametrize("prompt", ["   ", "\t", " \n ", "\u3000"])
+def test_a_whitespace_only_prompt_is_refused_like_an_empty_one(prompt: str) -> None:
+    with pytest.raises(InvalidRequestError) as blank:
+        make(prompt=prompt)
+    with pytest.raises(InvalidRequestError) as empty:
+        make(prompt="")
+    assert (blank.value.field, blank.value.value) == ("prompt", prompt)
+    assert blank.value.constraint == empty.value.constraint
+    assert str(blank.value) == str(empty.value).replace("''", repr(prompt))
+
+
+def test_a_prompt_with_text_keeps_its_whitespace() -> None:
+    assert make(prompt="  a fox  ").prompt == "  a fox  "
+
+
 def test_error_message_names_field_value_and_range() -> None:
     with pytest.raises(InvalidRequestError) as caught:
         make(width=5000)

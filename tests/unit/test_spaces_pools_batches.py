@@ -92,6 +92,13 @@ def test_schnell_refuses_guidance_before_any_io() -> None:
     assert caught.value.field == "guidance_scale"
 
 
+@pytest.mark.parametrize("descriptor", [FLUX_SCHNELL, FLUX_DEV], ids=["schnell", "dev"])
+def test_descriptors_refuse_a_whitespace_only_prompt(descriptor: SpaceDescriptor) -> None:
+    with pytest.raises(InvalidRequestError) as caught:
+        descriptor.request("   ", {})
+    assert caught.value.field == "prompt"
+
+
 def test_a_users_descriptor_narrows_limits() -> None:
     small = SpaceDescriptor(
         name="small",

@@ -748,7 +748,14 @@ async def test_call_stream_without_result(router: respx.MockRouter, stream: str)
 
 @pytest.mark.parametrize(
     "params",
-    [{"width": 5000}, {"width": 1000}, {"seed": -1}, {"num_inference_steps": 0}, {"prompt": ""}],
+    [
+        {"width": 5000},
+        {"width": 1000},
+        {"seed": -1},
+        {"num_inference_steps": 0},
+        {"prompt": ""},
+        {"prompt": "   "},
+    ],
 )
 async def test_bad_input_sends_nothing(router: respx.MockRouter, params: dict[str, object]) -> None:
     catch_all = router.route().mock(return_value=httpx.Response(500))
