@@ -14,7 +14,14 @@ nox.options.reuse_existing_virtualenvs = True
 ROOT = Path(__file__).parent
 PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 
-TEST_DEPS = ["pytest>=8", "respx>=0.21", "psutil>=5.9", "hypothesis>=6", "trio>=0.25"]
+TEST_DEPS = [
+    "pytest>=8",
+    "respx>=0.21",
+    "psutil>=5.9",
+    "hypothesis>=6",
+    "trio>=0.25",
+    "Pillow>=10",
+]
 TYPE_DEPS = ["mypy>=1.10", "pyright>=1.1.380", "types-psutil", *TEST_DEPS]
 
 # Each Gradio line the Space may run gets its own environment: a real server for the

@@ -16,7 +16,8 @@ FluxError
 │   └── DownloadError                      the result file could not be fetched
 ├── FluxConnectionError                    could not reach the Space
 ├── FluxTimeoutError                       connect, idle or total job time ran out; .phase
-└── ProtocolError                          the Space sent something that breaks the protocol
+├── ProtocolError                          the Space sent something that breaks the protocol
+└── MissingExtraError (also ImportError)   an optional extra is not installed; .extra
 ```
 
 `ResponseError` keeps the name of the error the original gpt4free provider raised, so code that
@@ -40,6 +41,7 @@ __all__ = [
     "InvalidRequestError",
     "JobCancelledError",
     "JobFailedError",
+    "MissingExtraError",
     "ProtocolError",
     "QueueFullError",
     "QuotaExceededError",
@@ -194,3 +196,25 @@ class FluxTimeoutError(FluxError):
 
 class ProtocolError(FluxError):
     """The Space sent something that does not fit the Gradio protocol (e.g. malformed JSON)."""
+
+
+class MissingExtraError(FluxError, ImportError):
+    """A feature needs an optional extra that is not installed; nothing was sent.
+
+    Also an `ImportError`, so ``except ImportError`` around an optional feature catches it.
+
+    Attributes:
+        extra: The extra to install, e.g. ``"pil"``.
+        package: What it installs, e.g. ``"Pillow"``.
+        feature: What needed it, e.g. ``"converting images"``.
+
+    Example:
+        >>> str(MissingExtraError("pil", "Pillow", "converting images"))
+        "converting images needs Pillow: pip install 'flux-sdk[pil]'"
+    """
+
+    def __init__(self, extra: str, package: str, feature: str) -> None:
+        self.extra = extra
+        self.package = package
+        self.feature = feature
+        super().__init__(f"{feature} needs {package}: pip install 'flux-sdk[{extra}]'")
