@@ -9,10 +9,10 @@ Example:
         $ flux info --space http://127.0.0.1:7860
         $ flux serve-local --faults
 
-On a terminal ``generate`` and ``batch`` show a live display on stderr; when stdout is not a
-terminal, or with ``--json``, they print one JSON object instead, and errors become JSON on
-stderr. Each failure has its own exit code (`flux_sdk._cli_errors.ExitCode`; the table is in
-docs/cli.md).
+On a terminal ``generate`` and ``batch`` show a live display on stderr; elsewhere they are
+quiet until the end. Either way the result is a line for people on stdout and a failure is one
+``error:`` line on stderr; with ``--json`` both are JSON objects instead. Each failure has its
+own exit code (`flux_sdk._cli_errors.ExitCode`), listed at the end of ``flux --help``.
 
 This module imports only the standard library and flux-sdk's light modules, so that
 ``flux --help`` is fast: each command imports the SDK, httpx and rich when it runs.
@@ -32,8 +32,17 @@ from types import FrameType
 from typing import IO, Any, Literal, NoReturn, cast
 from urllib.parse import urlsplit
 
-from ._cli_errors import ErrorContext, ExitCode, Failure, Terminated, UsageError, describe
-from ._config import DEFAULT_SPACE, ProtocolName
+from ._cli_errors import (
+    ErrorContext,
+    ExitCode,
+    Failure,
+    StartInterrupted,
+    Terminated,
+    UsageError,
+    describe,
+    exit_codes_text,
+)
+from ._config import DEFAULT_SPACE, DEFAULT_TIMEOUT, ProtocolName
 from ._version import __version__
 
 __all__ = [
@@ -90,6 +99,8 @@ class JobFlags:
         model: ``flux-schnell`` or ``flux-dev``: which kind of Space (the client's ``space=``).
         guidance: ``--guidance`` (flux-dev only); None for the Space's default.
         wait_on_quota: Wait out a ZeroGPU quota error and try again.
+        step_delay: ``--step-delay`` (``--space local`` only): seconds per step on the local
+            Space; None for its default.
     """
 
     width: int = DEFAULT_WIDTH
@@ -105,6 +116,7 @@ class JobFlags:
     model: ModelName = DEFAULT_MODEL
     guidance: float | None = None
     wait_on_quota: bool = False
+    step_delay: float | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -159,10 +171,14 @@ class ServeLocalCommand:
     Attributes:
         port: Port on 127.0.0.1; None picks a free one.
         faults: Enable the prompt fault tags.
+        model: Which Space's API the replica serves: ``flux-schnell`` or ``flux-dev``.
+        step_delay: Seconds per inference step; None for the local Space's default.
     """
 
     port: int | None = None
     faults: bool = False
+    model: ModelName = DEFAULT_MODEL
+    step_delay: float | None = None
 
 
 Command = GenerateCommand | BatchCommand | InfoCommand | ServeLocalCommand
@@ -173,8 +189,8 @@ class OutputMode:
     """Where results and errors go, and in which form.
 
     Attributes:
-        json_result: Print the result as one JSON object on stdout.
-        json_errors: Print errors as one JSON object on stderr.
+        json_result: Print the result as one JSON object on stdout (else a line for people).
+        json_errors: Print errors as one JSON object on stderr (else an ``error:`` line).
         live: Show the live display on stderr.
     """
 
@@ -184,17 +200,18 @@ class OutputMode:
 
     @classmethod
     def detect(cls, *, json_flag: bool, stdout_tty: bool, stderr_tty: bool) -> OutputMode:
-        """The mode for ``--json`` and the two streams: anything not a terminal gets JSON.
+        """The mode for ``--json`` and the streams: JSON only when asked, the display on a terminal.
+
+        Output that is not a terminal (a pipe, a CI log) gets the same lines as a terminal, so
+        that what a person reads there makes sense; scripts ask for ``--json``. ``stdout_tty``
+        is kept for callers and changes nothing.
 
         Example:
-            >>> OutputMode.detect(json_flag=False, stdout_tty=False, stderr_tty=True).live
-            True
+            >>> OutputMode.detect(json_flag=False, stdout_tty=False, stderr_tty=True).json_result
+            False
         """
-        return cls(
-            json_result=json_flag or not stdout_tty,
-            json_errors=json_flag or not stderr_tty,
-            live=not json_flag and stderr_tty,
-        )
+        del stdout_tty
+        return cls(json_result=json_flag, json_errors=json_flag, live=not json_flag and stderr_tty)
 
 
 class CommandLineError(UsageError):
@@ -232,6 +249,27 @@ def _seconds(value: str) -> float:
     if not seconds > 0 or seconds == float("inf"):
         raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {value!r}")
     return seconds
+
+
+def _delay(value: str) -> float:
+    """``--step-delay``: zero or a positive number of seconds."""
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {value!r}") from None
+    if not 0 <= seconds < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected 0 or more seconds, got {value!r}")
+    return seconds
+
+
+def _add_step_delay(parser: argparse.ArgumentParser, *, what: str) -> None:
+    parser.add_argument(
+        "--step-delay",
+        type=_delay,
+        metavar="SECONDS",
+        help=f"{what}seconds the local Space spends on each inference step, to watch the "
+        "progress (default: the local Space's)",
+    )
 
 
 def _port(value: str) -> int:
@@ -318,6 +356,7 @@ def _add_job_options(parser: argparse.ArgumentParser, *, seed_help: str, timeout
         help="when ZeroGPU's quota is used up, wait the time the Space names and try again "
         "(within --timeout) instead of failing",
     )
+    _add_step_delay(parser, what="with --space local: ")
     parser.add_argument("--json", action="store_true", help="machine-readable output only")
     parser.add_argument(
         "-v",
@@ -325,6 +364,9 @@ def _add_job_options(parser: argparse.ArgumentParser, *, seed_help: str, timeout
         action="store_true",
         help="on a terminal, also show the SDK's log: requests, retries, the cancel",
     )
+
+
+_SEE_EXIT_CODES = "Exit statuses: see flux --help."
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -336,7 +378,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="flux",
         description="Generate images with FLUX.1-schnell or FLUX.1-dev on a Hugging Face Space.",
-        epilog="Exit codes and output formats: see docs/cli.md.",
+        epilog=f"{exit_codes_text()}\n\n"
+        "Each command prints a line for people; with --json, one JSON object instead\n"
+        "(the result on stdout, a failure on stderr). flux COMMAND --help lists its options.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"flux-sdk {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -345,14 +390,18 @@ def build_parser() -> argparse.ArgumentParser:
         "generate",
         help="generate one image and save it",
         description="Generate one image and save it. On a terminal, shows the queue position, "
-        "ETA, step progress and the Space's notices; otherwise prints one JSON object.",
+        "ETA, step progress and the Space's notices. Ends with a line such as "
+        "'saved fox.webp (768×512, seed 7)'; with --json, one JSON object instead.",
+        epilog=_SEE_EXIT_CODES,
     )
     generate.add_argument("prompt", metavar="PROMPT", help="what to draw")
     generate.add_argument(
         "-o",
         "--output",
         metavar="FILE",
-        help="where to save the image, a file or a directory (default: flux-<seed>.webp)",
+        help="where to save the image: FILE.webp as the Space sends it, FILE.png or FILE.jpg "
+        "converted (needs the [pil] extra), or a directory (created if it ends with /); "
+        "missing parent directories are created (default: flux-<seed>.webp)",
     )
     _add_job_options(
         generate,
@@ -367,8 +416,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Generate one image per prompt of FILE (one prompt a line; blank lines and "
         "lines starting with # are skipped), --concurrency at a time, and save each as "
         "DIR/NNNN-<slug>.webp as soon as it is done. On a terminal, shows a progress bar and "
-        "a summary of the failures; otherwise prints one JSON object. Exits with status 19 "
-        "when some prompts failed.",
+        "a summary of the failures; with --json, one JSON object instead. Exits with "
+        "status 19 when some prompts failed.",
+        epilog=_SEE_EXIT_CODES,
     )
     batch.add_argument("file", metavar="FILE", help="the prompt file, or - for stdin")
     batch.add_argument(
@@ -398,6 +448,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Show the Space's Gradio version, API prefix, fn_index and infer "
         "parameters with their limits, and compare them with what flux-sdk sends to the "
         "--model's Space. Exits with status 3 when they differ.",
+        epilog=_SEE_EXIT_CODES,
     )
     _add_space_options(info)
     info.add_argument("--json", action="store_true", help="machine-readable output only")
@@ -406,11 +457,20 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser(
         "serve-local",
         help="run the local Space (a Gradio replica) on 127.0.0.1 until Ctrl-C",
-        description="Run the local Space, a real Gradio app with the Space's API that draws "
-        "a placeholder image, on 127.0.0.1 until Ctrl-C. Prints its URL on stdout. "
+        description="Run the local Space, a real Gradio app with the --model's Space's API "
+        "that draws a placeholder image, on 127.0.0.1 until Ctrl-C. Prints its URL on stdout. "
         "Needs the [local] extra.",
+        epilog=_SEE_EXIT_CODES,
     )
     serve.add_argument("--port", type=_port, metavar="N", help="port (default: a free one)")
+    serve.add_argument(
+        "--model",
+        choices=MODELS,
+        default=DEFAULT_MODEL,
+        help="serve the API of FLUX.1-schnell or FLUX.1-dev (guidance, 28 steps) "
+        "(default: %(default)s)",
+    )
+    _add_step_delay(serve, what="")
     serve.add_argument(
         "--faults",
         action="store_true",
@@ -438,7 +498,9 @@ def parse_args(argv: Sequence[str]) -> Command:
     if "model" in values:
         if values.get("guidance") is not None and values["model"] != "flux-dev":
             subparser.error("--guidance needs --model flux-dev (FLUX.1-schnell has no guidance)")
-        if values["space"] is None:
+        if values.get("step_delay") is not None and values.get("space", LOCAL) != LOCAL:
+            subparser.error("--step-delay needs --space local (it slows the local Space)")
+        if values.get("space", LOCAL) is None:
             values["space"] = MODEL_SPACES[str(values["model"])]
     if command == "generate":
         return GenerateCommand(**values)  # type: ignore[arg-type]
@@ -474,8 +536,15 @@ def _context(command: Command) -> ErrorContext:
     if isinstance(command, ServeLocalCommand):
         return ErrorContext(space=LOCAL)
     token = command.token if command.token is not None else os.environ.get("HF_TOKEN")
-    protocol = command.protocol if not isinstance(command, InfoCommand) else "auto"
-    return ErrorContext(space=command.space, protocol=protocol, token=bool(token))
+    if isinstance(command, InfoCommand):
+        return ErrorContext(space=command.space, token=bool(token))
+    return ErrorContext(
+        space=command.space,
+        protocol=command.protocol,
+        token=bool(token),
+        wait_on_quota=command.wait_on_quota,
+        timeout=command.timeout if command.timeout is not None else DEFAULT_TIMEOUT.total,
+    )
 
 
 def _job_options(command: JobFlags) -> dict[str, Any]:
@@ -494,10 +563,8 @@ def _generate(command: GenerateCommand, mode: OutputMode) -> int:
     )
     if mode.json_result:
         _print(json.dumps(saved.to_json(), ensure_ascii=False), sys.stdout)
-        return ExitCode.OK
-    _print(saved.summary(), sys.stdout)
-    if saved.path.suffix.lower() != ".webp" and not mode.json_errors:
-        _print(f"note: the Space sends WebP images; {saved.path} holds WebP data", sys.stderr)
+    else:
+        _print(saved.summary(), sys.stdout)
     return ExitCode.OK
 
 
@@ -555,7 +622,12 @@ def _info(command: InfoCommand, mode: OutputMode) -> int:
 def _serve_local(command: ServeLocalCommand) -> int:
     from ._cli_local import serve_local
 
-    return serve_local(port=command.port, faults=command.faults)
+    return serve_local(
+        port=command.port,
+        faults=command.faults,
+        model=command.model,
+        step_delay=command.step_delay,
+    )
 
 
 def run(command: Command, mode: OutputMode) -> int:
@@ -598,6 +670,23 @@ def _sigterm_as_interrupt() -> Generator[None, None, None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+def _interrupted(exc: KeyboardInterrupt, command: Command) -> Failure:
+    """What Ctrl-C or SIGTERM stopped: a job (cancelled on the Space), or only the start."""
+    if isinstance(exc, StartInterrupted):
+        terminated = exc.terminated
+        what = "the local Space was still starting and has been stopped"
+        if isinstance(command, GenerateCommand | BatchCommand):
+            what += "; nothing was submitted"
+    else:
+        terminated = isinstance(exc, Terminated)
+        what = "stopped"
+        if isinstance(command, GenerateCommand | BatchCommand):
+            what = "any running job was cancelled on the Space"
+    code = ExitCode.TERMINATED if terminated else ExitCode.INTERRUPTED
+    name = "Terminated" if terminated else "KeyboardInterrupt"
+    return Failure(code, name, f"interrupted: {what}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``flux`` with ``argv`` (default: ``sys.argv[1:]``) and return its exit status.
 
@@ -628,12 +717,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         with _sigterm_as_interrupt():
             return run(command, mode)
     except KeyboardInterrupt as exc:
-        code = ExitCode.TERMINATED if isinstance(exc, Terminated) else ExitCode.INTERRUPTED
-        what = "any running job was cancelled on the Space"
-        if not isinstance(command, GenerateCommand | BatchCommand):
-            what = "stopped"
-        report(Failure(code, type(exc).__name__, f"interrupted: {what}"), mode)
-        return code
+        stop = _interrupted(exc, command)
+        report(stop, mode)
+        return stop.exit_code
     except Exception as exc:
         failure = describe(exc, _context(command))
         if failure is None:

@@ -363,7 +363,12 @@ def run_batch(
     with ExitStack() as stack:
         display = open_batch_display(live=live, stream=stream or sys.stderr)
         url = open_session(
-            stack, display, space=options.space, model=options.model, verbose=options.verbose
+            stack,
+            display,
+            space=options.space,
+            model=options.model,
+            verbose=options.verbose,
+            step_delay=options.step_delay,
         )
         batch = _Batch(url, options, context, directory, display, progress)
         try:

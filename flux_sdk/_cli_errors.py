@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import enum
+import math
 from dataclasses import dataclass
 
 from ._errors import (
@@ -25,6 +26,7 @@ from ._errors import (
     InvalidRequestError,
     JobCancelledError,
     JobFailedError,
+    MissingExtraError,
     ProtocolError,
     QueueFullError,
     QuotaExceededError,
@@ -39,9 +41,12 @@ __all__ = [
     "Failure",
     "LocalSpaceError",
     "OutputError",
+    "StartInterrupted",
     "Terminated",
     "UsageError",
     "describe",
+    "exit_codes_text",
+    "fitting_timeout",
     "format_duration",
 ]
 
@@ -76,10 +81,52 @@ class ExitCode(enum.IntEnum):
     SPACE_UNAVAILABLE = 18
     BATCH_INCOMPLETE = 19
     """``flux batch``: some prompts failed (when all failed the same way: that failure's code)."""
+    MISSING_EXTRA = 20
+    """An optional extra is not installed, e.g. Pillow for ``-o fox.png``; nothing was sent."""
     INTERRUPTED = 130
     """Ctrl-C (128 + SIGINT), after the job was cancelled on the Space."""
     TERMINATED = 143
     """SIGTERM (128 + SIGTERM), handled like Ctrl-C."""
+
+
+EXIT_CODE_HELP: dict[ExitCode, str] = {
+    ExitCode.OK: "success",
+    ExitCode.ERROR: "the file could not be written, the local Space did not start, ...",
+    ExitCode.USAGE: "a bad command line, or --space local without Gradio",
+    ExitCode.API_MISMATCH: "flux info: the Space's API differs from what flux-sdk sends",
+    ExitCode.INVALID_REQUEST: "a value is out of range; nothing was sent",
+    ExitCode.INPUT_REJECTED: "the Space's own validation refused a value",
+    ExitCode.QUOTA_EXCEEDED: "ZeroGPU quota used up (a token gives more; see --wait-on-quota)",
+    ExitCode.RATE_LIMITED: "HTTP 429: the Space is rate-limiting requests",
+    ExitCode.QUEUE_FULL: "the Space's queue is full",
+    ExitCode.GPU_UNAVAILABLE: "no ZeroGPU worker was free in time",
+    ExitCode.JOB_FAILED: "the job failed on the Space",
+    ExitCode.JOB_CANCELLED: "the job was cancelled on the Space",
+    ExitCode.ENDPOINT_NOT_FOUND: "the Space has no infer endpoint (check it with flux info)",
+    ExitCode.DOWNLOAD_FAILED: "the image could not be downloaded",
+    ExitCode.RESPONSE_ERROR: "another refusal from the Space (e.g. HTTP 500)",
+    ExitCode.CONNECTION_ERROR: "the Space could not be reached",
+    ExitCode.TIMEOUT: "a time limit ran out (see --timeout)",
+    ExitCode.PROTOCOL_ERROR: "the Space answered something flux-sdk does not understand",
+    ExitCode.SPACE_UNAVAILABLE: "the Space is asleep, building or down (HTTP 502/503/504)",
+    ExitCode.BATCH_INCOMPLETE: "flux batch: some prompts failed",
+    ExitCode.MISSING_EXTRA: "an optional extra is missing, e.g. [pil] for -o fox.png",
+    ExitCode.INTERRUPTED: "Ctrl-C (a running job is cancelled on the Space first)",
+    ExitCode.TERMINATED: "SIGTERM, handled like Ctrl-C",
+}
+"""One line per exit status, for ``flux --help`` (the longer table is in docs/cli.md)."""
+
+
+def exit_codes_text() -> str:
+    """The exit statuses as an aligned list, one per line (the end of ``flux --help``).
+
+    Example:
+        >>> exit_codes_text().splitlines()[1]
+        '  0    success'
+    """
+    lines = ["exit statuses:"]
+    lines += [f"  {int(code):<4} {EXIT_CODE_HELP[code]}" for code in ExitCode]
+    return "\n".join(lines)
 
 
 EXIT_CODES: dict[type[BaseException], ExitCode] = {
@@ -98,6 +145,7 @@ EXIT_CODES: dict[type[BaseException], ExitCode] = {
     FluxConnectionError: ExitCode.CONNECTION_ERROR,
     FluxTimeoutError: ExitCode.TIMEOUT,
     ProtocolError: ExitCode.PROTOCOL_ERROR,
+    MissingExtraError: ExitCode.MISSING_EXTRA,
     FluxError: ExitCode.ERROR,
 }
 """Each SDK exception class's exit code; a subclass not listed takes its nearest base's."""
@@ -120,6 +168,18 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM arrived: the command stops as on Ctrl-C (cancels the job, stops a local Space)."""
 
 
+class StartInterrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM arrived while the local Space was starting: nothing was submitted.
+
+    Attributes:
+        terminated: SIGTERM rather than Ctrl-C (the command exits 143, not 130).
+    """
+
+    def __init__(self, *, terminated: bool) -> None:
+        super().__init__()
+        self.terminated = terminated
+
+
 class UsageError(Exception):
     """The command line is wrong, or the command cannot run in this environment."""
 
@@ -140,11 +200,15 @@ class ErrorContext:
         space: The ``--space`` value (a URL, or ``"local"``).
         protocol: The ``--protocol`` value.
         token: Whether a Hugging Face token was in use (``--token`` or ``HF_TOKEN``).
+        wait_on_quota: Whether ``--wait-on-quota`` was given.
+        timeout: The job's time limit in seconds (``--timeout`` or the default), or None.
     """
 
     space: str = ""
     protocol: str = "auto"
     token: bool = False
+    wait_on_quota: bool = False
+    timeout: float | None = None
 
 
 @dataclass(frozen=True)
@@ -255,12 +319,10 @@ def _message(exc: BaseException, context: ErrorContext) -> str:
             f"compare your values with `flux info --space {space}`"
         )
     if isinstance(exc, QuotaExceededError):
-        if context.token:
-            return f"ZeroGPU quota exceeded: {_retry(exc, 'retry later (the Space gave no time)')}"
-        return (
-            f"ZeroGPU quota exceeded: {_retry(exc, 'retry later (the Space gave no time)')}, "
-            f"or use {_TOKEN_HINT} for more quota"
-        )
+        text = f"ZeroGPU quota exceeded: {_retry(exc, 'retry later (the Space gave no time)')}"
+        if context.wait_on_quota and exc.retry_after is not None:
+            text = _quota_wait_message(exc.retry_after, context.timeout)
+        return text if context.token else f"{text}, or use {_TOKEN_HINT} for more quota"
     if isinstance(exc, RateLimitError):
         return f"the Space is rate-limiting requests: {_retry(exc, 'retry in a minute')}"
     if isinstance(exc, QueueFullError):
@@ -310,12 +372,37 @@ def _message(exc: BaseException, context: ErrorContext) -> str:
         )
     if isinstance(exc, FluxTimeoutError):
         return _timeout_message(exc, space)
+    if isinstance(exc, MissingExtraError):
+        if exc.extra == "pil":
+            return f"{exc}, or save as .webp (the Space's own format, written as served)"
+        return str(exc)
     if isinstance(exc, ProtocolError):
         return (
             f"the Space answered in a way flux-sdk does not understand ({_quoted(str(exc))}): "
             f"compare its API with `flux info --space {space}`, and report a bug"
         )
     return _quoted(str(exc)) or type(exc).__name__
+
+
+def fitting_timeout(wait: datetime.timedelta) -> int:
+    """A ``--timeout`` that fits ``wait`` and the job after it: a minute more, in whole minutes.
+
+    Example:
+        >>> fitting_timeout(datetime.timedelta(minutes=6, seconds=53))
+        480
+    """
+    return math.ceil((wait.total_seconds() + 60) / 60) * 60
+
+
+def _quota_wait_message(wait: datetime.timedelta, timeout: float | None) -> str:
+    """``--wait-on-quota`` did not wait: the Space's wait does not fit in the time left."""
+    limit = f"--timeout {timeout:g} s" if timeout is not None else "the time limit"
+    return (
+        f"ZeroGPU quota exceeded: the Space asks to wait {format_duration(wait)}, which does "
+        f"not fit in what is left of {limit}, so --wait-on-quota did not wait: run again with "
+        f"--timeout {fitting_timeout(wait)} (or more) to wait it out, or retry in "
+        f"{format_duration(wait)}"
+    )
 
 
 def _timeout_message(exc: FluxTimeoutError, space: str) -> str:

@@ -1,33 +1,43 @@
 """``flux generate``: run one job, follow it on the live display, save the image.
 
-The request is validated before anything else happens (no Space is contacted, no local Space is
-started, for a value out of range). The job runs on the synchronous `FluxClient`: Ctrl-C leaves
-the event stream's ``with`` block, which cancels the job on the Space before the command exits.
+The request and ``-o`` are checked before anything else happens: for a value out of range, an
+output that cannot be written or a format that needs a missing Pillow, no Space is contacted
+and no local Space is started. The job runs on the synchronous `FluxClient`: Ctrl-C leaves the
+event stream's ``with`` block, which cancels the job on the Space before the command exits.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+import tempfile
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO, TYPE_CHECKING, Protocol
 
 from ._cli_display import open_display
-from ._cli_errors import OutputError
+from ._cli_errors import OutputError, UsageError
 from ._cli_session import open_session
 from ._config import DEFAULT_SPACE, DEFAULT_TIMEOUT, ProtocolName
+from ._errors import MissingExtraError
+from ._image import IMAGE_FORMATS, encode_image, require_pillow
 from ._models import Completed, GenerateParams, GenerateRequest, Generation
 from ._spaces import resolve_space
+
+if TYPE_CHECKING:
+    from ._sync import FluxClient
 
 __all__ = [
     "GenerateOptions",
     "JobOptions",
     "JobValues",
+    "OutputTarget",
     "Saved",
     "default_filename",
     "output_path",
+    "output_target",
     "request_for",
     "run_generate",
 ]
@@ -50,6 +60,7 @@ class JobOptions:
         model: ``"flux-schnell"`` or ``"flux-dev"``: the client's ``space=`` alias.
         guidance: The guidance scale (flux-dev only), or None for the Space's default.
         wait_on_quota: Wait out a ZeroGPU quota error and try again (the client's option).
+        step_delay: The local Space's seconds per step (``--space local``); None: its default.
     """
 
     width: int = 1024
@@ -64,6 +75,7 @@ class JobOptions:
     model: str = "flux-schnell"
     guidance: float | None = None
     wait_on_quota: bool = False
+    step_delay: float | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -86,10 +98,13 @@ class Saved:
     Attributes:
         path: Where the file is (as the user named it, or the default name).
         generation: The job's result.
+        local: The image came from a local Space started for this command: its URL stopped
+            working when the command ended, so it is not reported.
     """
 
     path: Path
     generation: Generation
+    local: bool = False
 
     def summary(self) -> str:
         """``"saved fox.webp (768×512, seed 7)"``."""
@@ -100,10 +115,10 @@ class Saved:
         )
 
     def to_json(self) -> dict[str, object]:
-        """The JSON object printed on stdout in machine-readable mode."""
+        """The JSON object ``--json`` prints; ``url`` is null for ``--space local``."""
         return {
             "path": os.path.abspath(self.path),
-            "url": self.generation.url,
+            "url": None if self.local else self.generation.url,
             "seed": self.generation.seed,
             "width": self.generation.request.width,
             "height": self.generation.request.height,
@@ -174,6 +189,114 @@ def output_path(output: str | None, seed: int) -> Path:
     return path
 
 
+@dataclass(frozen=True)
+class OutputTarget:
+    """Where ``-o`` puts the image and in which format, checked before the job is submitted.
+
+    Attributes:
+        output: ``-o`` as given (None: the current directory).
+        pil_format: The Pillow format to convert to (``"PNG"``, ``"JPEG"``), or None to write
+            the Space's WebP as served.
+    """
+
+    output: str | None
+    pil_format: str | None = None
+
+    def path(self, seed: int) -> Path:
+        """The file for the image with ``seed`` (a directory gets ``flux-<seed>.webp``)."""
+        return output_path(self.output, seed)
+
+
+def _supported() -> str:
+    names = list(IMAGE_FORMATS)
+    return ", ".join(names[:-1]) + " or " + names[-1]
+
+
+def _writable_directory(directory: Path, *, create: bool) -> None:
+    """Make sure the image can be written in ``directory``, creating it if asked."""
+    if create:
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            raise OutputError(
+                f"cannot create the directory {directory}: {reason}; choose another -o"
+            ) from exc
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise OutputError(f"cannot write in {directory}: permission denied; choose another -o")
+
+
+def output_target(output: str | None) -> OutputTarget:
+    """Check ``-o`` before any job is submitted.
+
+    The extension must be one flux generate writes, Pillow must be there if it converts, and
+    the directory must exist (missing parents are created, as ``flux batch`` does) and be
+    writable.
+
+    Raises:
+        UsageError: The file name's extension is not one flux generate writes.
+        MissingExtraError: ``.png``/``.jpg``/``.jpeg`` without Pillow (the ``pil`` extra).
+        OutputError: The directory cannot be created or written in.
+    """
+    if output is None:
+        _writable_directory(Path.cwd(), create=False)
+        return OutputTarget(None)
+    path = Path(output).expanduser()
+    if path.is_dir() or output.endswith(("/", os.sep)):
+        _writable_directory(path, create=True)
+        return OutputTarget(output)
+    suffix = path.suffix.lower()
+    if suffix not in IMAGE_FORMATS:
+        what = f"an unknown extension {path.suffix!r}" if path.suffix else "no extension"
+        raise UsageError(
+            f"-o {output}: {what}; name the file with {_supported()} (or give a directory, "
+            "ending with / if it does not exist yet)"
+        )
+    pil_format = IMAGE_FORMATS[suffix]
+    if pil_format is not None:
+        try:
+            require_pillow()
+        except MissingExtraError as exc:
+            raise MissingExtraError(
+                exc.extra,
+                exc.package,
+                f"-o {path.name} (converting the Space's WebP to {pil_format})",
+            ) from exc
+    _writable_directory(path.parent, create=True)
+    if path.exists() and not os.access(path, os.W_OK):
+        raise OutputError(f"cannot write {path}: permission denied; choose another file with -o")
+    return OutputTarget(output, pil_format)
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file: never a half-written image."""
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def _save(client: FluxClient, generation: Generation, path: Path, pil_format: str | None) -> None:
+    """Save the image at ``path``: as served, or converted to ``pil_format``."""
+    if pil_format is None:
+        client.save(generation, path)
+        return
+    _write_atomically(path, encode_image(client.download(generation), pil_format))
+
+
+def _lost_image(generation: Generation, *, local: bool) -> str:
+    """What the message of a failed save says about the image that was made."""
+    if local:
+        # The local Space stops with the command: its URL would be a dead link.
+        return "the local Space that made it stops with this command, so run it again"
+    return f"the image stays on the Space for a while at {generation.url}"
+
+
 def run_generate(options: GenerateOptions, *, live: bool, stream: IO[str] | None = None) -> Saved:
     """Generate one image and save it.
 
@@ -189,19 +312,29 @@ def run_generate(options: GenerateOptions, *, live: bool, stream: IO[str] | None
         InvalidRequestError: A value is out of range (nothing was contacted or started).
         UsageError: ``--space local`` without Gradio installed.
         FluxError: The job failed (see the exception tree).
-        OutputError: The file could not be written.
+        UsageError: ``-o`` has an extension flux generate does not write.
+        MissingExtraError: ``-o`` is a PNG or JPEG file and Pillow is not installed.
+        OutputError: The file cannot be written (checked before the job), or could not be
+            written after it (the message says where the image is).
         KeyboardInterrupt: Ctrl-C; the job has been cancelled on the Space.
     """
     from ._cli_local import require_gradio
     from ._sync import FluxClient
 
     request = build_request(options)
-    if options.space == "local":
+    target = output_target(options.output)
+    local = options.space == "local"
+    if local:
         require_gradio()
     with ExitStack() as stack:
         display = open_display(live=live, stream=stream or sys.stderr)
         url = open_session(
-            stack, display, space=options.space, model=options.model, verbose=options.verbose
+            stack,
+            display,
+            space=options.space,
+            model=options.model,
+            verbose=options.verbose,
+            step_delay=options.step_delay,
         )
         client = stack.enter_context(
             FluxClient(
@@ -223,13 +356,13 @@ def run_generate(options: GenerateOptions, *, live: bool, stream: IO[str] | None
             from ._errors import ProtocolError
 
             raise ProtocolError("the stream ended without a result")
-        path = output_path(options.output, generation.seed)
+        path = target.path(generation.seed)
         display.status(f"downloading to {path}")
         try:
-            client.save(generation, path)
+            _save(client, generation, path, target.pil_format)
         except OSError as exc:
             reason = exc.strerror or str(exc)
             raise OutputError(
-                f"cannot write {path}: {reason}; choose another file with -o"
+                f"cannot write {path}: {reason}; {_lost_image(generation, local=local)}"
             ) from exc
-    return Saved(path=path, generation=generation)
+    return Saved(path=path, generation=generation, local=local)

@@ -12,7 +12,7 @@ import threading
 from contextlib import ExitStack
 from typing import TYPE_CHECKING
 
-from ._cli_errors import LocalSpaceError, UsageError
+from ._cli_errors import LocalSpaceError, StartInterrupted, Terminated, UsageError
 
 if TYPE_CHECKING:
     from .local import LocalSpace
@@ -43,6 +43,7 @@ def start_local_space(
     port: int | None = None,
     faults: bool = False,
     model: str = "flux-schnell",
+    step_delay: float | None = None,
 ) -> LocalSpace:
     """Start a `LocalSpace` that ``stack`` stops when it closes.
 
@@ -51,26 +52,42 @@ def start_local_space(
         port: Port on 127.0.0.1; None picks a free one.
         faults: Enable the prompt fault tags (``[quota]``, ``[error]``, ...).
         model: ``--model``: ``"flux-schnell"`` or ``"flux-dev"`` (FLUX.1-dev's API).
+        step_delay: ``--step-delay``: seconds per inference step; None for `LocalSpace`'s
+            default.
 
     Raises:
         UsageError: Gradio is not installed (see `require_gradio`).
         LocalSpaceError: The Space did not start.
+        StartInterrupted: Ctrl-C or SIGTERM while it started (it has been stopped).
     """
     require_gradio()
     from .local import LocalSpace
 
-    space = LocalSpace(port=port, faults=faults, model=LOCAL_MODELS[model])
+    kind = LOCAL_MODELS[model]
+    if step_delay is None:  # LocalSpace's own default
+        space = LocalSpace(port=port, faults=faults, model=kind)
+    else:
+        space = LocalSpace(port=port, faults=faults, model=kind, step_delay=step_delay)
     # Registered first: Ctrl-C while it starts must not leave a server behind.
     stack.callback(space.stop)
     try:
         space.start()
+    except KeyboardInterrupt as exc:
+        # Said apart from an interrupted job: there was none yet, nothing to cancel.
+        raise StartInterrupted(terminated=isinstance(exc, Terminated)) from exc
     except RuntimeError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise LocalSpaceError(f"the local Space did not start: {first}") from exc
     return space
 
 
-def serve_local(*, port: int | None, faults: bool) -> int:
+def serve_local(
+    *,
+    port: int | None,
+    faults: bool,
+    model: str = "flux-schnell",
+    step_delay: float | None = None,
+) -> int:
     """Run the local Space in the foreground until Ctrl-C.
 
     The URL goes alone to stdout (for scripts); the explanation goes to stderr.
@@ -78,6 +95,8 @@ def serve_local(*, port: int | None, faults: bool) -> int:
     Args:
         port: Port on 127.0.0.1; None picks a free one.
         faults: Enable the prompt fault tags.
+        model: ``"flux-schnell"`` or ``"flux-dev"``: which Space's API the replica serves.
+        step_delay: Seconds per inference step; None for `LocalSpace`'s default.
 
     Returns:
         0 after Ctrl-C or SIGTERM.
@@ -87,15 +106,19 @@ def serve_local(*, port: int | None, faults: bool) -> int:
         LocalSpaceError: The Space did not start, or stopped by itself.
     """
     with ExitStack() as stack:
-        space = start_local_space(stack, port=port, faults=faults)
+        space = start_local_space(
+            stack, port=port, faults=faults, model=model, step_delay=step_delay
+        )
         version = space.gradio_version
+        name = "FLUX.1-dev" if model == "flux-dev" else "FLUX.1-schnell"
         tags = " (fault tags on: [error] [quota] [gpu] [crash] [slow] [info])" if faults else ""
         stopped = threading.Event()
         try:
             # Inside the try: once the URL is out, Ctrl-C is the normal way to stop.
             print(space.url, flush=True)
             print(
-                f"local Space (Gradio {version}) serving at {space.url}{tags}; Ctrl-C stops it",
+                f"local {name} Space (Gradio {version}) serving at {space.url}{tags}; "
+                "Ctrl-C stops it",
                 file=sys.stderr,
                 flush=True,
             )

@@ -33,7 +33,13 @@ class SessionDisplay(Protocol):
 
 
 def open_session(
-    stack: ExitStack, display: SessionDisplay, *, space: str, model: str, verbose: bool
+    stack: ExitStack,
+    display: SessionDisplay,
+    *,
+    space: str,
+    model: str,
+    verbose: bool,
+    step_delay: float | None = None,
 ) -> str:
     """Show the SDK's log on ``display`` until ``stack`` closes; start the local Space if asked.
 
@@ -44,12 +50,14 @@ def open_session(
         space: The Space's URL, or ``"local"``.
         model: ``"flux-schnell"`` or ``"flux-dev"``: the local Space's kind.
         verbose: Show the SDK's INFO log, not only its warnings.
+        step_delay: The local Space's seconds per step; None for its default.
 
     Returns:
         The URL to connect to; the display says it is connecting there.
 
     Raises:
         LocalSpaceError: The local Space did not start.
+        StartInterrupted: Ctrl-C or SIGTERM while the local Space started.
     """
     stack.callback(display.close)
     # The SDK's warnings (retries, quota waits) go to the display, never to stderr as text.
@@ -63,6 +71,6 @@ def open_session(
     url = space
     if url == "local":
         display.status("starting the local Space")
-        url = start_local_space(stack, model=model).url
+        url = start_local_space(stack, model=model, step_delay=step_delay).url
     display.status(f"connecting to {url}")
     return url
