@@ -219,6 +219,8 @@ def _writable_directory(directory: Path, *, create: bool) -> None:
             directory.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             reason = exc.strerror or str(exc)
+            if isinstance(exc, FileExistsError):
+                reason = "a file of that name exists"
             raise OutputError(
                 f"cannot create the directory {directory}: {reason}; choose another -o"
             ) from exc
@@ -242,7 +244,12 @@ def output_target(output: str | None) -> OutputTarget:
         _writable_directory(Path.cwd(), create=False)
         return OutputTarget(None)
     path = Path(output).expanduser()
-    if path.is_dir() or output.endswith(("/", os.sep)):
+    try:
+        is_dir, exists = path.is_dir(), path.exists()
+    except OSError as exc:  # e.g. a name too long for the file system
+        reason = exc.strerror or str(exc)
+        raise OutputError(f"cannot write {path}: {reason}; choose another file with -o") from exc
+    if is_dir or output.endswith(("/", os.sep)):
         _writable_directory(path, create=True)
         return OutputTarget(output)
     suffix = path.suffix.lower()
@@ -263,7 +270,7 @@ def output_target(output: str | None) -> OutputTarget:
                 f"-o {path.name} (converting the Space's WebP to {pil_format})",
             ) from exc
     _writable_directory(path.parent, create=True)
-    if path.exists() and not os.access(path, os.W_OK):
+    if exists and not os.access(path, os.W_OK):
         raise OutputError(f"cannot write {path}: permission denied; choose another file with -o")
     return OutputTarget(output, pil_format)
 

@@ -61,6 +61,16 @@ def start_local_space(
         StartInterrupted: Ctrl-C or SIGTERM while it started (it has been stopped).
     """
     require_gradio()
+    try:
+        return _start(stack, port=port, faults=faults, model=model, step_delay=step_delay)
+    except KeyboardInterrupt as exc:
+        # Told apart from an interrupted job: there was none yet, nothing to cancel.
+        raise StartInterrupted(terminated=isinstance(exc, Terminated)) from exc
+
+
+def _start(
+    stack: ExitStack, *, port: int | None, faults: bool, model: str, step_delay: float | None
+) -> LocalSpace:
     from .local import LocalSpace
 
     kind = LOCAL_MODELS[model]
@@ -72,9 +82,6 @@ def start_local_space(
     stack.callback(space.stop)
     try:
         space.start()
-    except KeyboardInterrupt as exc:
-        # Said apart from an interrupted job: there was none yet, nothing to cancel.
-        raise StartInterrupted(terminated=isinstance(exc, Terminated)) from exc
     except RuntimeError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise LocalSpaceError(f"the local Space did not start: {first}") from exc

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import re
 from pathlib import Path
 from typing import cast
 
@@ -19,6 +22,7 @@ from flux_sdk._cli import (
     SEED_HELP,
     SIZE_HELP,
     STEPS_HELP,
+    BatchCommand,
     CommandLineError,
     GenerateCommand,
     InfoCommand,
@@ -28,6 +32,7 @@ from flux_sdk._cli import (
     main,
     parse_args,
 )
+from flux_sdk._cli_errors import EXIT_CODE_HELP, ExitCode
 from flux_sdk._cli_generate import (
     GenerateOptions,
     Saved,
@@ -171,6 +176,14 @@ def test_the_model_decides_the_defaults_left_out() -> None:
         ["info", "--width", "768"],
         ["serve-local", "--port", "0"],
         ["serve-local", "--port", "70000"],
+        ["serve-local", "--step-delay", "-1"],
+        ["serve-local", "--step-delay", "inf"],
+        ["serve-local", "--model", "flux-pro"],
+        # --step-delay slows the local Space: with a URL, or the default public Space, no.
+        ["generate", "x", "--step-delay", "0.1"],
+        ["generate", "x", "--step-delay", "0.1", "--space", "http://127.0.0.1:7860"],
+        ["batch", "f.txt", "-o", "out", "--step-delay", "0.1"],
+        ["info", "--space", "local", "--step-delay", "0.1"],
     ],
 )
 def test_bad_command_lines_raise_usage_errors(argv: list[str]) -> None:
@@ -190,6 +203,20 @@ def test_serve_local() -> None:
     assert parse_args(["serve-local", "--port", "7860", "--faults"]) == ServeLocalCommand(
         port=7860, faults=True
     )
+    assert parse_args(
+        ["serve-local", "--model", "flux-dev", "--step-delay", "0.25"]
+    ) == ServeLocalCommand(model="flux-dev", step_delay=0.25)
+    assert parse_args(["serve-local", "--step-delay", "0"]) == ServeLocalCommand(step_delay=0.0)
+
+
+def test_step_delay_with_the_local_space() -> None:
+    command = parse_args(["generate", "x", "--space", "local", "--step-delay", "0.5"])
+    assert isinstance(command, GenerateCommand)
+    assert command.step_delay == 0.5
+    batch = parse_args(["batch", "f.txt", "-o", "out", "--space", "local", "--step-delay", "0"])
+    assert isinstance(batch, BatchCommand)
+    assert batch.step_delay == 0.0
+    assert parse_args(["generate", "x"]) == GenerateCommand(prompt="x", step_delay=None)
 
 
 def test_help_texts_match_the_sdk_limits() -> None:
@@ -210,14 +237,39 @@ def test_every_command_has_help() -> None:
         assert command in text
 
 
+def test_help_lists_every_exit_status_and_names_no_file() -> None:
+    # An installed user has no docs/ folder: flux --help must be enough on its own.
+    text = build_parser().format_help()
+    assert "docs/" not in text
+    listed = re.findall(r"^  (\d+) +(\S.*)$", text.split("exit statuses:")[1], re.MULTILINE)
+    assert [int(code) for code, _ in listed] == [int(code) for code in ExitCode]
+    assert dict(listed)["20"] == EXIT_CODE_HELP[ExitCode.MISSING_EXTRA]
+    assert set(EXIT_CODE_HELP) == set(ExitCode)
+    for command in ("generate", "batch", "info", "serve-local"):
+        with pytest.raises(SystemExit), contextlib.redirect_stdout(io.StringIO()) as out:
+            parse_args([command, "--help"])
+        assert "docs/" not in out.getvalue()
+        assert "flux --help" in out.getvalue()
+
+
+def test_the_docs_list_the_same_exit_statuses() -> None:
+    docs = (Path(__file__).parents[2] / "docs" / "cli.md").read_text(encoding="utf-8")
+    table = docs.split("## Exit codes")[1].split("\n## ")[0]
+    assert [int(code) for code in re.findall(r"^\| (\d+) \|", table, re.MULTILINE)] == [
+        int(code) for code in ExitCode
+    ]
+
+
 @pytest.mark.parametrize(
     ("json_flag", "stdout_tty", "stderr_tty", "expected"),
     [
         (False, True, True, OutputMode(json_result=False, json_errors=False, live=True)),
         (True, True, True, OutputMode(json_result=True, json_errors=True, live=False)),
-        (False, False, False, OutputMode(json_result=True, json_errors=True, live=False)),
-        (False, False, True, OutputMode(json_result=True, json_errors=False, live=True)),
-        (False, True, False, OutputMode(json_result=False, json_errors=True, live=False)),
+        # Not a terminal: the same lines for people (a CI log, a pipe); JSON only if asked.
+        (False, False, False, OutputMode(json_result=False, json_errors=False, live=False)),
+        (False, False, True, OutputMode(json_result=False, json_errors=False, live=True)),
+        (False, True, False, OutputMode(json_result=False, json_errors=False, live=False)),
+        (True, False, False, OutputMode(json_result=True, json_errors=True, live=False)),
     ],
 )
 def test_output_mode(
@@ -281,6 +333,10 @@ def test_saved_reports() -> None:
         "height": 512,
         "prompt": "a red fox",
     }
+    # A local Space started for the command has stopped with it: no dead link.
+    local = Saved(path=Path("fox.webp"), generation=generation, local=True)
+    assert local.to_json()["url"] is None
+    assert local.summary() == saved.summary()
 
 
 def _stderr_json(err: str) -> dict[str, object]:
@@ -291,7 +347,7 @@ def _stderr_json(err: str) -> dict[str, object]:
 
 def test_main_reports_an_invalid_value_before_any_io(capsys: pytest.CaptureFixture[str]) -> None:
     # Port 9 (discard) has no server: reaching it would be a connection error, not exit 4.
-    status = main(["generate", "x", "--width", "1000", "--space", "http://127.0.0.1:9"])
+    status = main(["generate", "x", "--width", "1000", "--space", "http://127.0.0.1:9", "--json"])
     out, err = capsys.readouterr()
     assert status == 4
     assert out == ""
@@ -302,13 +358,22 @@ def test_main_reports_an_invalid_value_before_any_io(capsys: pytest.CaptureFixtu
     assert "retry_after" not in error
 
 
-def test_main_reports_usage_errors_as_json_when_not_on_a_terminal(
+def test_main_reports_usage_errors_as_json_with_json(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert main(["generate"]) == 2
+    assert main(["generate", "--json"]) == 2
     error = _stderr_json(capsys.readouterr().err)
     assert error["error"] == "UsageError"
     assert "PROMPT" in str(error["message"])
+
+
+def test_main_reports_usage_errors_as_text_when_not_on_a_terminal(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["generate"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: flux generate")
+    assert "flux generate: error:" in err
 
 
 def test_main_help_and_version(capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,6 +1,7 @@
 """``flux batch`` and ``flux generate`` run in this process against `FakeSpace` (no server).
 
 The command builds its own client; these tests hand it the fake as its ``http_transport``.
+Most ask for ``--json`` to read the result; without it the command prints lines for people.
 The subprocess tests against the real replica are in test_e2e.py.
 """
 
@@ -64,7 +65,7 @@ def test_a_batch_saves_each_image_under_its_name(
     file = _prompts(tmp_path, "# two foxes", "a red fox", "", "[error] boom", "a fox, again!")
     out = tmp_path / "out" / "nested"
     status = main(["batch", file, "-o", str(out), "--seed", "7", "--concurrency", "2",
-                   "--space", space.url])  # fmt: skip
+                   "--space", space.url, "--json"])  # fmt: skip
     captured = capsys.readouterr()
     assert status == 19
     body = _json(captured.out)
@@ -97,7 +98,7 @@ def test_all_failed_the_same_way_exits_with_that_class_code(
     space: FakeSpace, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     file = _prompts(tmp_path, "[gpu] one", "[gpu] two")
-    status = main(["batch", file, "-o", str(tmp_path / "out"), "--space", space.url])
+    status = main(["batch", file, "-o", str(tmp_path / "out"), "--space", space.url, "--json"])
     captured = capsys.readouterr()
     assert status == 9
     body = _json(captured.out)
@@ -110,7 +111,7 @@ def test_all_failed_in_different_ways_exits_19(
     space: FakeSpace, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     file = _prompts(tmp_path, "[gpu] one", "[error] two")
-    assert main(["batch", file, "-o", str(tmp_path / "out"), "--space", space.url]) == 19
+    assert main(["batch", file, "-o", str(tmp_path / "out"), "--space", space.url, "--json"]) == 19
     assert _json(capsys.readouterr().out)["succeeded"] == 0
 
 
@@ -120,12 +121,14 @@ def test_wait_on_quota_waits_and_tries_again(
     file = _prompts(tmp_path, "a fox")
     out = str(tmp_path / "out")
     space.respond(Fail.quota(retry_after="0:00:00"), Result(seed=5))
-    assert main(["batch", file, "-o", out, "--wait-on-quota", "--space", space.url]) == 0
+    assert main(["batch", file, "-o", out, "--wait-on-quota", "--space", space.url, "--json"]) == 0
     assert _results(_json(capsys.readouterr().out))[0]["seed"] == 5
     assert len(space.jobs) == 2
 
     space.respond(Fail.quota(retry_after="0:00:00"))
-    assert main(["batch", file, "-o", out, "--space", space.url]) == 6  # without: quota's code
+    assert (
+        main(["batch", file, "-o", out, "--space", space.url, "--json"]) == 6
+    )  # without: quota's code
     assert _results(_json(capsys.readouterr().out))[0]["error_class"] == "QuotaExceededError"
 
 
@@ -134,7 +137,16 @@ def test_generate_wait_on_quota(
 ) -> None:
     space.respond(Fail.quota(retry_after="0:00:00"), Result(seed=3))
     status = main(
-        ["generate", "a fox", "-o", str(tmp_path), "--wait-on-quota", "--space", space.url]
+        [
+            "generate",
+            "a fox",
+            "-o",
+            str(tmp_path),
+            "--wait-on-quota",
+            "--space",
+            space.url,
+            "--json",
+        ]
     )
     assert status == 0, capsys.readouterr().err
     assert _json(capsys.readouterr().out)["seed"] == 3
@@ -146,7 +158,10 @@ def test_an_invalid_value_fails_before_anything_starts(
 ) -> None:
     file = _prompts(tmp_path, "a fox", "a lighthouse")
     out = tmp_path / "out"
-    assert main(["batch", file, "-o", str(out), "--width", "1000", "--space", space.url]) == 4
+    assert (
+        main(["batch", file, "-o", str(out), "--width", "1000", "--space", space.url, "--json"])
+        == 4
+    )
     captured = capsys.readouterr()
     assert captured.out == ""
     assert "--width 1000" in str(_json(captured.err)["message"])
@@ -158,7 +173,7 @@ def test_an_empty_prompt_file_does_nothing(
     space: FakeSpace, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     file = _prompts(tmp_path, "# nothing yet", "")
-    assert main(["batch", file, "-o", str(tmp_path / "out"), "--space", space.url]) == 0
+    assert main(["batch", file, "-o", str(tmp_path / "out"), "--space", space.url, "--json"]) == 0
     assert _json(capsys.readouterr().out) == {"results": [], "failed": 0, "succeeded": 0}
     assert space.requests == []
 
@@ -166,7 +181,7 @@ def test_an_empty_prompt_file_does_nothing(
 def test_a_missing_prompt_file_is_a_usage_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    status = main(["batch", str(tmp_path / "nope.txt"), "-o", str(tmp_path / "out")])
+    status = main(["batch", str(tmp_path / "nope.txt"), "-o", str(tmp_path / "out"), "--json"])
     assert status == 2
     error = _json(capsys.readouterr().err)
     assert error["error"] == "UsageError"
@@ -179,7 +194,7 @@ def test_an_output_directory_that_is_a_file(
     file = _prompts(tmp_path, "a fox")
     blocker = tmp_path / "out"
     blocker.write_text("not a directory")
-    assert main(["batch", file, "-o", str(blocker), "--space", space.url]) == 1
+    assert main(["batch", file, "-o", str(blocker), "--space", space.url, "--json"]) == 1
     error = _json(capsys.readouterr().err)
     assert error["error"] == "OutputError"
     assert "-o" in str(error["message"])
