@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from ._client import AsyncEventStream, AsyncFluxClient
     from ._config import DEFAULT_SPACE, ProtocolName, Timeout, TimeoutTypes
     from ._errors import (
+        ClientClosedError,
         DownloadError,
         EndpointNotFoundError,
         FluxConnectionError,
@@ -59,6 +60,7 @@ __all__ = [
     "SPACES",
     "AsyncEventStream",
     "AsyncFluxClient",
+    "ClientClosedError",
     "Completed",
     "DownloadError",
     "EndpointNotFoundError",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import AsyncGenerator, Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -20,7 +21,7 @@ from ._config import (
     Timeout,
     TimeoutTypes,
 )
-from ._errors import FluxError, InvalidRequestError, ProtocolError
+from ._errors import ClientClosedError, FluxError, InvalidRequestError, ProtocolError
 from ._models import Completed, Event, GenerateParams, GenerateRequest, Generation
 from ._spaces import SpaceDescriptor, resolve_space
 from ._transport import JobOptions, Transport
@@ -65,8 +66,9 @@ class AsyncEventStream:
     connection. The last event of a successful job is `Completed`; a failure raises.
     """
 
-    def __init__(self, events: AsyncGenerator[Event, None]) -> None:
+    def __init__(self, events: AsyncGenerator[Event, None], transport: Transport) -> None:
         self._events = events
+        self._transport = transport
 
     async def __aenter__(self) -> Self:
         return self
@@ -83,7 +85,9 @@ class AsyncEventStream:
         return self
 
     async def __anext__(self) -> Event:
-        return await self._events.__anext__()
+        # Guarded per event, not across the yield: a cancel scope must not span one.
+        async with self._transport.call():
+            return await self._events.__anext__()
 
     async def close(self) -> None:
         """Stop following the job; cancels it on the Space if it has not finished."""
@@ -188,8 +192,18 @@ class AsyncFluxClient:
     ) -> None:
         await self.close()
 
+    @property
+    def is_closed(self) -> bool:
+        """Whether `close()` was called."""
+        return self._transport.closed
+
     async def close(self) -> None:
-        """Close the connection pool. Jobs still running are abandoned."""
+        """Cancel the jobs still running, on the Space too, and close the connection pool.
+
+        Callers still waiting on the client get `ClientClosedError`, as does any call made
+        after. Idempotent; bounded by ``Timeout.cancel``. A client that is never closed closes
+        its pool on each event loop when that loop ends.
+        """
         await self._transport.aclose()
 
     async def generate(
@@ -222,14 +236,8 @@ class AsyncFluxClient:
             FluxTimeoutError: A time limit ran out; the job is cancelled on the Space.
             FluxConnectionError: The Space could not be reached.
         """
-        async with self.stream(
-            prompt,
-            protocol=protocol,
-            timeout=timeout,
-            max_retries=max_retries,
-            wait_on_quota=wait_on_quota,
-            **params,
-        ) as events:
+        events = self._events(prompt, protocol, timeout, max_retries, wait_on_quota, params)
+        async with self._transport.call(), contextlib.aclosing(events):
             async for event in events:
                 if isinstance(event, Completed):
                     return event.generation
@@ -255,6 +263,21 @@ class AsyncFluxClient:
             ...     async for event in events:
             ...         print(event)
         """
+        events = self._events(prompt, protocol, timeout, max_retries, wait_on_quota, params)
+        return AsyncEventStream(events, self._transport)
+
+    def _events(
+        self,
+        prompt: str | GenerateRequest,
+        protocol: ProtocolName | None,
+        timeout: TimeoutTypes | None,
+        max_retries: int | None,
+        wait_on_quota: bool | None,
+        params: GenerateParams,
+    ) -> AsyncGenerator[Event, None]:
+        """One job's events, validated now (before any I/O); nothing runs until iterated."""
+        if self._transport.closed:
+            raise ClientClosedError()
         request = build_request(self._space, prompt, params)
         chosen = check_protocol(protocol) if protocol is not None else self._protocol
         options = JobOptions(
@@ -265,7 +288,7 @@ class AsyncFluxClient:
             else self._max_retries,
             wait_on_quota=self._wait_on_quota if wait_on_quota is None else wait_on_quota,
         )
-        return AsyncEventStream(self._transport.events(request, options))
+        return self._transport.events(request, options)
 
     async def generate_many(
         self,
@@ -323,7 +346,7 @@ class AsyncFluxClient:
             if progress is not None:
                 progress(len(outcomes), total)
 
-        async with anyio.create_task_group() as group:
+        async with self._transport.call(), anyio.create_task_group() as group:
             for index, request in requests:
                 group.start_soon(run, index, request)
         return [outcomes[index] for index in range(total)]
@@ -334,11 +357,13 @@ class AsyncFluxClient:
         Raises:
             DownloadError: HTTP error, a non-http(s) URL, or more than ``max_download_bytes``.
         """
-        return await self._transport.download(generation)
+        async with self._transport.call():
+            return await self._transport.download(generation)
 
     async def save(self, generation: Generation, path: str | os.PathLike[str]) -> Path:
         """Stream the image to ``path``, replacing it atomically; returns the path.
 
         The file name is yours: nothing from the Space decides where the file goes.
         """
-        return await self._transport.save(generation, Path(path))
+        async with self._transport.call():
+            return await self._transport.save(generation, Path(path))

@@ -17,6 +17,7 @@ FluxError
 ├── FluxConnectionError                    could not reach the Space
 ├── FluxTimeoutError                       connect, idle or total job time ran out; .phase
 ├── ProtocolError                          the Space sent something that breaks the protocol
+├── ClientClosedError                      the client was closed (before or during the call)
 └── MissingExtraError (also ImportError)   an optional extra is not installed; .extra
 ```
 
@@ -31,6 +32,7 @@ import datetime
 from typing import Literal
 
 __all__ = [
+    "ClientClosedError",
     "DownloadError",
     "EndpointNotFoundError",
     "FluxConnectionError",
@@ -196,6 +198,17 @@ class FluxTimeoutError(FluxError):
 
 class ProtocolError(FluxError):
     """The Space sent something that does not fit the Gradio protocol (e.g. malformed JSON)."""
+
+
+class ClientClosedError(FluxError):
+    """The client was closed: before the call, or while it ran (its job was cancelled).
+
+    Raised by every call on a closed client, and by the calls still running when another thread
+    or task closed it; their jobs are cancelled on the Space first.
+    """
+
+    def __init__(self, message: str = "the client is closed") -> None:
+        super().__init__(message)
 
 
 class MissingExtraError(FluxError, ImportError):

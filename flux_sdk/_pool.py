@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import datetime
 import math
+import time
 from collections.abc import Sequence
 
-import anyio
 import httpx
 
 from . import _protocol as protocol
@@ -50,7 +50,6 @@ class SpaceState:
             raise ValueError(f"a Space URL must be http(s), got {url!r}")
         self.url = str(parsed).rstrip("/")
         self.config: protocol.SpaceConfig | None = None
-        self.config_lock = anyio.Lock()
         self.rested_until = -math.inf
 
     def __repr__(self) -> str:
@@ -67,7 +66,7 @@ class SpacePool:
 
     def candidates(self) -> list[SpaceState]:
         """Spaces to try for a job: those not resting in order, then the resting ones."""
-        now = anyio.current_time()
+        now = time.monotonic()
         ready = [space for space in self.spaces if space.rested_until <= now]
         resting = sorted(
             (space for space in self.spaces if space.rested_until > now),
@@ -83,4 +82,6 @@ class SpacePool:
             rest = UNREACHABLE_REST
         else:
             return
-        space.rested_until = anyio.current_time() + rest.total_seconds()
+        # The process's clock, not the loop's: a client may be used from several loops, and
+        # trio's clock starts anywhere.
+        space.rested_until = time.monotonic() + rest.total_seconds()

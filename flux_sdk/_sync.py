@@ -3,7 +3,12 @@
 The async client runs in one event loop on one thread owned by this object (an anyio blocking
 portal, the way starlette's TestClient does it). A call is one hop to that thread; a stream's
 events come back through a queue, so there is no hop per event. Because the loop is our own, it
-works where the caller already runs one (Jupyter), and it shuts down with `close()`.
+works where the caller already runs one (Jupyter).
+
+The thread starts on the first call, is a daemon, and ends with `close()`, with the garbage
+collector, or at interpreter exit, whichever comes first; each of those cancels the jobs still
+running on the Space first. A Ctrl-C (or any exception raised into the waiting thread) cancels
+the call's job and waits, bounded by ``Timeout.cancel``, for the cancel to reach the Space.
 """
 
 from __future__ import annotations
@@ -11,9 +16,9 @@ from __future__ import annotations
 import os
 import queue
 import threading
+import weakref
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from concurrent.futures import Future
-from contextlib import AbstractContextManager
+from concurrent.futures import CancelledError, Future
 from pathlib import Path
 from types import TracebackType
 from typing import TypeVar
@@ -21,7 +26,6 @@ from typing import TypeVar
 import anyio
 import httpx
 from anyio.abc import TaskStatus
-from anyio.from_thread import BlockingPortal, start_blocking_portal
 from typing_extensions import Self, Unpack
 
 from ._client import AsyncEventStream, AsyncFluxClient
@@ -30,15 +34,20 @@ from ._config import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
     ProtocolName,
+    Timeout,
     TimeoutTypes,
 )
-from ._errors import FluxError
+from ._errors import ClientClosedError, FluxError
+from ._loop_thread import LoopThread
 from ._models import Event, GenerateParams, GenerateRequest, Generation
 from ._spaces import SpaceDescriptor
 
 __all__ = ["EventStream", "FluxClient"]
 
 _T = TypeVar("_T")
+
+# Beyond a job's own Timeout.cancel: the drain after the cancel, closing the response, a hop.
+_CLEANUP_MARGIN = 2.0
 
 
 class _End:
@@ -52,20 +61,25 @@ _Item = Event | BaseException | _End
 class EventStream:
     """The events of one job, for ``with`` and ``for``; the sync twin of `AsyncEventStream`.
 
-    Leaving the ``with`` block early cancels the job on the Space and releases the connection.
+    Leaving the ``with`` block early, a Ctrl-C while waiting for an event, or dropping the
+    stream cancels the job on the Space and releases the connection.
     """
 
-    def __init__(self, portal: BlockingPortal, stream: AsyncEventStream) -> None:
+    def __init__(self, loop: LoopThread, stream: AsyncEventStream, cleanup: float) -> None:
         self._items: queue.SimpleQueue[_Item] = queue.SimpleQueue()
         self._finished = threading.Event()
-        self._portal = portal
+        self._loop = loop
         self._stream = stream
+        self._cleanup = cleanup
         self._scope: anyio.CancelScope | None = None
-        self._future: Future[None] | None = None
         self._done = False
+        self._finalizer: weakref.finalize[..., None] | None = None
 
     def _start(self) -> None:
-        self._future, self._scope = self._portal.start_task(self._pump)
+        _future, scope = self._loop.portal().start_task(self._pump)
+        self._scope = scope
+        # Dropped unfinished (a Ctrl-C between events, no ``with``): the job is cancelled.
+        self._finalizer = weakref.finalize(self, _cancel_soon, self._loop, scope)
 
     async def _pump(self, *, task_status: TaskStatus[anyio.CancelScope]) -> None:
         try:
@@ -98,9 +112,14 @@ class EventStream:
     def __next__(self) -> Event:
         if self._done:
             raise StopIteration
-        if self._scope is None:
-            self._start()
-        item = self._items.get()
+        try:
+            if self._scope is None:
+                self._start()
+            item = self._items.get()
+        except BaseException:
+            # Ctrl-C while waiting: the job is cancelled on the Space before it propagates.
+            self.close()
+            raise
         if isinstance(item, _End):
             self._done = True
             raise StopIteration
@@ -115,20 +134,52 @@ class EventStream:
         self._done = True
         scope = self._scope
         if scope is None:
-            # Never started: nothing was sent; just release the generator.
-            self._portal.call(self._stream.close)
-            return
+            return  # never started: nothing was sent
+        if self._finalizer is not None:
+            self._finalizer.detach()
         if not self._finished.is_set():
-            self._portal.call(scope.cancel)
-        # Bounded: the pump's cleanup posts the cancel within Timeout.cancel.
-        self._finished.wait()
+            _cancel_soon(self._loop, scope)
+        # Bounded: the pump's clean-up posts the cancel within Timeout.cancel. A second
+        # Ctrl-C ends this wait at once.
+        self._finished.wait(self._cleanup)
+
+
+def _cancel_soon(loop: LoopThread, scope: anyio.CancelScope) -> None:
+    """Cancel ``scope`` on ``loop`` from any thread, the loop's own included."""
+    if loop.in_loop():
+        scope.cancel()
+        return
+    try:
+        loop.portal().call(scope.cancel)
+    except (RuntimeError, ClientClosedError):
+        pass  # the loop has stopped: nothing runs any more
+
+
+def _close(loop: LoopThread, client: AsyncFluxClient, wait: float) -> None:
+    """Close ``client`` on ``loop`` (cancelling its jobs), then end the loop's thread."""
+    if not loop.started:
+        client._transport.close_now()  # pyright: ignore[reportPrivateUsage]
+        loop.stop(wait)
+        return
+    if loop.in_loop():
+        # Collected on the loop's own thread, which must not block on itself.
+        threading.Thread(target=_close, args=(loop, client, wait), daemon=True).start()
+        return
+    try:
+        loop.portal().call(client.close)
+    except (RuntimeError, ClientClosedError):
+        pass  # the loop has stopped already
+    finally:
+        loop.stop(wait)
 
 
 class FluxClient:
     """A synchronous client for a FLUX Space; same methods as `AsyncFluxClient`.
 
-    Safe to share between threads. Use it as a context manager, or call `close()`, which stops
-    its event-loop thread.
+    Safe to share between threads. Use it as a context manager, or call `close()`. A client
+    that is never closed is closed when it is garbage-collected or at interpreter exit; it
+    never keeps the interpreter running. In a forked child (multiprocessing, gunicorn or
+    celery workers) it starts its own event loop and connections on first use.
 
     Args:
         base_url: The Space's URL, or several (a pool); see `AsyncFluxClient`. Defaults to
@@ -167,31 +218,26 @@ class FluxClient:
         max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES,
         http_transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        self._portal_cm: AbstractContextManager[BlockingPortal] = start_blocking_portal()
-        self._portal = self._portal_cm.__enter__()
-        try:
-            # Built on the loop thread: anyio primitives bind to the event loop that creates
-            # them, and the caller's thread may run another one (trio, Jupyter's asyncio).
-            self._async = self._portal.call(
-                lambda: AsyncFluxClient(
-                    base_url,
-                    space=space,
-                    token=token,
-                    protocol=protocol,
-                    timeout=timeout,
-                    proxy=proxy,
-                    headers=headers,
-                    max_retries=max_retries,
-                    wait_on_quota=wait_on_quota,
-                    max_download_bytes=max_download_bytes,
-                    http_transport=http_transport,
-                )
-            )
-        except BaseException:
-            self._portal_cm.__exit__(None, None, None)
-            raise
-        self._close_lock = threading.Lock()
-        self._closed = False
+        # No event loop is needed to build it (nothing binds to a loop before its first use),
+        # and no thread starts before the first call.
+        self._async = AsyncFluxClient(
+            base_url,
+            space=space,
+            token=token,
+            protocol=protocol,
+            timeout=timeout,
+            proxy=proxy,
+            headers=headers,
+            max_retries=max_retries,
+            wait_on_quota=wait_on_quota,
+            max_download_bytes=max_download_bytes,
+            http_transport=http_transport,
+        )
+        self._timeout = Timeout.coerce(timeout)
+        self._loop = LoopThread()
+        self._finalizer = weakref.finalize(
+            self, _close, self._loop, self._async, self._timeout.cancel + _CLEANUP_MARGIN
+        )
 
     @property
     def base_url(self) -> str:
@@ -217,24 +263,51 @@ class FluxClient:
     ) -> None:
         self.close()
 
-    def close(self) -> None:
-        """Close the connection pool and stop the event-loop thread. Idempotent."""
-        with self._close_lock:
-            if self._closed:
-                return
-            self._closed = True
-            try:
-                self._portal.call(self._async.close)
-            finally:
-                self._portal_cm.__exit__(None, None, None)
+    @property
+    def is_closed(self) -> bool:
+        """Whether `close()` was called."""
+        return self._async.is_closed
 
-    def _call(self, func: Callable[[], Awaitable[_T]]) -> _T:
-        future = self._portal.start_task_soon(func)
+    def close(self) -> None:
+        """Cancel the jobs still running (on the Space too), close the pool, end the thread.
+
+        Safe from any thread: callers still waiting on the client get `ClientClosedError`, as
+        does any call made after. Idempotent; bounded by ``Timeout.cancel``.
+        """
+        self._finalizer()
+
+    def _cleanup(self, timeout: TimeoutTypes | None) -> float:
+        """How long a cancelled call's clean-up may take (its cancel must reach the Space)."""
+        limits = self._timeout if timeout is None else Timeout.coerce(timeout)
+        return limits.cancel + _CLEANUP_MARGIN
+
+    def _call(self, func: Callable[[], Awaitable[_T]], timeout: TimeoutTypes | None = None) -> _T:
+        if self._async.is_closed:
+            raise ClientClosedError()
+        ended = threading.Event()
+
+        async def run() -> _T:
+            try:
+                return await func()
+            finally:
+                ended.set()
+
+        try:
+            future: Future[_T] = self._loop.portal().start_task_soon(run)
+        except RuntimeError:
+            raise ClientClosedError() from None  # closed by another thread meanwhile
         try:
             return future.result()
+        except CancelledError:
+            # Only close() cancels the loop's tasks.
+            raise ClientClosedError() from None
         except BaseException:
-            # KeyboardInterrupt and friends: cancel the task, which cancels the job.
-            future.cancel()
+            if not future.done():
+                # Ctrl-C, or another exception raised into this thread: cancel the task, whose
+                # clean-up cancels the job on the Space, and let that finish before the
+                # exception goes on. A second Ctrl-C ends the wait at once.
+                future.cancel()
+                ended.wait(self._cleanup(timeout))
             raise
 
     def generate(
@@ -256,7 +329,8 @@ class FluxClient:
                 max_retries=max_retries,
                 wait_on_quota=wait_on_quota,
                 **params,
-            )
+            ),
+            timeout,
         )
 
     def stream(
@@ -271,7 +345,7 @@ class FluxClient:
     ) -> EventStream:
         """Start a job and follow it event by event; see `AsyncFluxClient.stream`."""
         return EventStream(
-            self._portal,
+            self._loop,
             self._async.stream(
                 prompt,
                 protocol=protocol,
@@ -280,6 +354,7 @@ class FluxClient:
                 wait_on_quota=wait_on_quota,
                 **params,
             ),
+            self._cleanup(timeout),
         )
 
     def generate_many(
@@ -306,7 +381,8 @@ class FluxClient:
                 timeout=timeout,
                 max_retries=max_retries,
                 wait_on_quota=wait_on_quota,
-            )
+            ),
+            timeout,
         )
 
     def download(self, generation: Generation) -> bytes:

@@ -31,6 +31,7 @@ from . import _protocol as protocol
 from ._auth import SpaceTokenAuth
 from ._config import Timeout
 from ._errors import (
+    ClientClosedError,
     DownloadError,
     EndpointNotFoundError,
     FluxConnectionError,
@@ -41,6 +42,7 @@ from ._errors import (
     ResponseError,
     TimeoutPhase,
 )
+from ._loops import Call, Loops
 from ._models import Completed, Event, GenerateRequest, Generation, Log
 from ._pool import FAILOVER_ERRORS, SpacePool, SpaceState
 from ._protocol._json import as_object, loads
@@ -64,6 +66,7 @@ _DOWNLOAD_CHUNK = 64 * 1024
 # stream); reading to that end lets httpx's chain of async generators finish instead of being
 # garbage-collected open (which trio reports as a ResourceWarning).
 _DRAIN_LIMIT = 1.0
+_CLOSE_MARGIN = 1.0
 
 
 class _Deadline:
@@ -180,24 +183,51 @@ class Transport:
         }
         default_headers.update(headers or {})
         spaces = [httpx.URL(space.url) for space in self.pool.spaces]
-        self._http = httpx.AsyncClient(
-            headers=default_headers,
-            auth=SpaceTokenAuth(token, spaces) if token else None,
-            timeout=_http_timeout(timeout),
-            limits=httpx.Limits(max_connections=512, max_keepalive_connections=64),
-            proxy=proxy,
-            transport=http_transport,
-            # Redirects are followed by hand (downloads only), so that the token is decided per
-            # hop; httpx would copy our X-HF-Authorization header to another host.
-            follow_redirects=False,
-            trust_env=proxy is None,
-        )
+        auth = SpaceTokenAuth(token, spaces) if token else None
+
+        def make_http() -> httpx.AsyncClient:
+            return httpx.AsyncClient(
+                headers=default_headers,
+                auth=auth,
+                timeout=_http_timeout(timeout),
+                limits=httpx.Limits(max_connections=512, max_keepalive_connections=64),
+                proxy=proxy,
+                transport=http_transport,
+                # Redirects are followed by hand (downloads only), so that the token is decided
+                # per hop; httpx would copy our X-HF-Authorization header to another host.
+                follow_redirects=False,
+                trust_env=proxy is None,
+            )
+
+        # One pool per event loop, made on first use there (no I/O or TLS set-up before).
+        self._loops = Loops(make_http, owns_transport=http_transport is None)
+
+    @property
+    def _http(self) -> httpx.AsyncClient:
+        """This event loop's connection pool."""
+        return self._loops.current().http
+
+    @property
+    def closed(self) -> bool:
+        """Whether `aclose` (or `close_now`) was called."""
+        return self._loops.closed
+
+    def call(self) -> Call:
+        """Guard one public call: refused once closed; cancelled by `aclose`."""
+        return self._loops.call()
+
+    def close_now(self) -> None:
+        """Refuse new calls, without an event loop (nothing was ever run, or its loop ended)."""
+        self._loops.close_now()
 
     def __repr__(self) -> str:
         return f"Transport(base_url={self.base_url!r})"
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        """Refuse new calls, cancel running ones (their jobs too), close the pool."""
+        # Each call's clean-up is bounded by its own Timeout.cancel; the margin is for the
+        # drain after the cancel and closing the response.
+        await self._loops.aclose(self.timeout.cancel + _CLOSE_MARGIN)
 
     # -- discovery ------------------------------------------------------------------------------
 
@@ -207,7 +237,7 @@ class Transport:
         """A Space's prefix and fn_index from ``GET /config``, fetched once and cached."""
         space = space or self.pool.spaces[0]
         stale = space.config
-        async with space.config_lock:
+        async with self._loops.current().lock(space.url):
             # Concurrent jobs that saw the same stale config refresh it once, not once each.
             if space.config is not None and not (refresh and space.config is stale):
                 return space.config
@@ -395,7 +425,8 @@ class Transport:
             try:
                 response = await self._http.post(url, json=job.cancel_body)
                 logger.info("job %s cancelled: HTTP %s", job.context.event_id, response.status_code)
-            except httpx.HTTPError as exc:
+            except (httpx.HTTPError, ClientClosedError, RuntimeError) as exc:
+                # RuntimeError: httpx's "client has been closed", when close() gave up waiting.
                 logger.info("job %s: cancel failed: %r", job.context.event_id, exc)
             if events is not None:
                 # The Space confirms with a cancelled result and closes the stream (§4.4).

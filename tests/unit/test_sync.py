@@ -10,6 +10,7 @@ import pytest
 import respx
 
 from flux_sdk import (
+    ClientClosedError,
     Completed,
     Event,
     FluxClient,
@@ -155,14 +156,33 @@ def test_idle_timeout(router: respx.MockRouter) -> None:
     assert sent_json(cancel)["session_hash"] == event_id_of(line.post)
 
 
-def test_close_is_idempotent_and_stops_the_thread(router: respx.MockRouter) -> None:
+def test_the_thread_starts_on_first_use_and_close_stops_it(router: respx.MockRouter) -> None:
+    line = QUEUE_OK[2]
+    mount_queue(router, 6, line.post, line.stream)
     before = set(threading.enumerate())
     client = FluxClient(BASE)
+    assert set(threading.enumerate()) == before  # building a client starts nothing
+    client.generate(sample_request())
     started = [thread for thread in threading.enumerate() if thread not in before]
-    assert started  # the client's event-loop thread
+    assert [thread.daemon for thread in started] == [True]  # never keeps the process alive
     client.close()
     client.close()
     assert not [thread for thread in started if thread.is_alive()]
+    assert client.is_closed
+    with pytest.raises(ClientClosedError):
+        client.generate(sample_request())
+    with pytest.raises(ClientClosedError):
+        client.stream(sample_request())
+    assert set(threading.enumerate()) == before  # a closed client starts no thread again
+
+
+def test_a_client_never_used_closes_without_a_thread() -> None:
+    before = set(threading.enumerate())
+    client = FluxClient(BASE)
+    client.close()
+    assert set(threading.enumerate()) == before
+    with pytest.raises(ClientClosedError):
+        client.generate(sample_request())
 
 
 def test_many_threads_share_one_client(router: respx.MockRouter) -> None:

@@ -1,0 +1,213 @@
+"""What a client keeps per event loop: its connection pool, its locks and its running calls.
+
+httpx's connections, like anyio's primitives, belong to the event loop that made them. A client
+used from a second loop (a second ``asyncio.run()``, a loop per thread, pytest's loop per test, a
+forked child) gets a pool of its own there, and never reuses a connection of another loop. A
+pool does not outlive its loop either: a loop that shuts down finalises the async generators it
+started (PEP 525; ``asyncio.run`` and trio both do), and one of ours closes the pool then.
+
+The calls running on a loop are registered here so that ``close()`` can cancel them: their jobs
+are cancelled on the Space, and each caller gets `ClientClosedError`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import weakref
+from collections.abc import AsyncGenerator, Callable
+from types import TracebackType
+
+import anyio
+import httpx
+from anyio.lowlevel import RunVar
+
+from ._errors import ClientClosedError, FluxError
+
+__all__ = ["Call", "LoopState", "Loops"]
+
+# Bumped in a forked child: a state made before the fork holds the parent's sockets.
+_process = 0
+# The parent's states, kept alive in a child so that no finaliser ever runs there on the
+# parent's sockets or event loop (closing them could end the parent's connections).
+_inherited: list[object] = []
+_all_loops: weakref.WeakSet[Loops] = weakref.WeakSet()
+
+_CLOSED_WHILE_RUNNING = "the client was closed while the call ran; its job was cancelled"
+
+
+def _after_fork_in_child() -> None:
+    global _process
+    _process += 1
+    for loops in list(_all_loops):
+        _inherited.extend(loops.states)
+        loops.states.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _scheduler() -> Callable[[Callable[[], object]], None]:
+    """A thread-safe way to run a callback on the current event loop (asyncio or trio)."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        import trio
+
+        token = trio.lowlevel.current_trio_token()
+        return lambda callback: token.run_sync_soon(callback)
+    return lambda callback: loop.call_soon_threadsafe(callback)
+
+
+class LoopState:
+    """One event loop's pool, config locks and running calls."""
+
+    def __init__(self, http: httpx.AsyncClient, *, close_transport_at_loop_end: bool) -> None:
+        self.http = http
+        self.process = _process
+        self.calls: set[anyio.CancelScope] = set()
+        self.drained: anyio.Event | None = None
+        self._locks: dict[str, anyio.Lock] = {}
+        self._schedule = _scheduler()
+        self._close_at_loop_end = close_transport_at_loop_end
+        self._closer = self._closing()
+        # Started here, so that the loop knows it and finalises it when it shuts down.
+        with contextlib.suppress(StopIteration):
+            self._closer.asend(None).send(None)
+
+    async def _closing(self) -> AsyncGenerator[None, None]:
+        explicit = False
+        try:
+            explicit = yield
+        finally:
+            # A user's own transport (http_transport=) is theirs to keep across loops.
+            if explicit or self._close_at_loop_end:
+                with anyio.CancelScope(shield=True), contextlib.suppress(Exception):
+                    await self.http.aclose()
+
+    def lock(self, key: str) -> anyio.Lock:
+        """A lock for ``key`` (one per Space's config), made on this loop."""
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = self._locks[key] = anyio.Lock()
+        return lock
+
+    async def aclose(self, wait: float) -> None:
+        """Cancel the calls running here, wait up to ``wait`` s for them, close the pool."""
+        with anyio.CancelScope(shield=True):
+            if self.calls:
+                self.drained = anyio.Event()
+                for scope in list(self.calls):
+                    scope.cancel()
+                with anyio.move_on_after(wait):
+                    await self.drained.wait()
+            await self.close_pool()
+
+    async def close_pool(self) -> None:
+        """Close the pool now (idempotent)."""
+        with contextlib.suppress(StopAsyncIteration):
+            await self._closer.asend(True)
+
+    def cancel_soon(self) -> None:
+        """From another loop or thread: cancel the calls running here."""
+
+        def cancel() -> None:
+            for scope in list(self.calls):
+                scope.cancel()
+
+        # The loop may have ended already; then nothing runs on it.
+        with contextlib.suppress(Exception):
+            self._schedule(cancel)
+
+    @property
+    def closed(self) -> bool:
+        return self.http.is_closed
+
+
+class Loops:
+    """The `LoopState` of each event loop a client is used on; closed with the client."""
+
+    def __init__(
+        self, make_http: Callable[[], httpx.AsyncClient], *, owns_transport: bool
+    ) -> None:
+        self._make_http = make_http
+        self._owns_transport = owns_transport
+        self._var: RunVar[LoopState] = RunVar("flux_sdk.loop_state")
+        self.states: list[LoopState] = []
+        self.closed = False
+        _all_loops.add(self)
+
+    def current(self) -> LoopState:
+        """This loop's state, made on first use; a closed client makes none."""
+        state = self._var.get(None)
+        if state is not None and state.process == _process:
+            return state
+        if self.closed:
+            raise ClientClosedError()
+        state = LoopState(self._make_http(), close_transport_at_loop_end=self._owns_transport)
+        self._var.set(state)
+        self.states[:] = [kept for kept in self.states if not kept.closed]
+        self.states.append(state)
+        return state
+
+    def call(self) -> Call:
+        """Guard one public call: see `Call`."""
+        return Call(self)
+
+    def close_now(self) -> None:
+        """Refuse new calls (no loop needed); pools close with their loops."""
+        self.closed = True
+
+    async def aclose(self, wait: float) -> None:
+        """Refuse new calls, cancel running ones everywhere, close this loop's pool."""
+        self.closed = True
+        mine = self._var.get(None)
+        for state in self.states:
+            if state is not mine:
+                state.cancel_soon()
+        if mine is not None and mine.process == _process:
+            await mine.aclose(wait)
+
+
+class Call:
+    """One public call: refused on a closed client, cancelled by ``close()``.
+
+    Cancelled by ``close()``, the call's own clean-up runs (its job is cancelled on the Space)
+    and the caller gets `ClientClosedError`, as it does for anything else that breaks because
+    the pool was closed under it.
+    """
+
+    __slots__ = ("_loops", "_scope", "_state")
+
+    def __init__(self, loops: Loops) -> None:
+        self._loops = loops
+        self._scope = anyio.CancelScope()
+
+    async def __aenter__(self) -> None:
+        if self._loops.closed:
+            raise ClientClosedError()
+        self._state = self._loops.current()
+        self._scope.__enter__()
+        self._state.calls.add(self._scope)
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool:
+        state, scope = self._state, self._scope
+        state.calls.discard(scope)
+        swallowed = bool(scope.__exit__(exc_type, exc, tb))
+        if state.drained is not None and not state.calls:
+            state.drained.set()
+        if not self._loops.closed:
+            return swallowed
+        if state.drained is None and not state.calls:
+            # Closed from another loop: the last call here closes this loop's pool.
+            await state.close_pool()
+        if swallowed or (isinstance(exc, Exception) and not isinstance(exc, FluxError)):
+            raise ClientClosedError(_CLOSED_WHILE_RUNNING) from exc
+        return False
