@@ -60,10 +60,12 @@ def test_a_failed_prompt_exits_19_and_the_others_are_saved(server: Server, tmp_p
     prompt_file(
         tmp_path, "# a batch", "a red fox in fresh snow", "", "[error] boom", "A lighthouse!"
     )
-    result = run_flux("batch", "prompts.txt", "-o", "out", "--space", server.url, cwd=tmp_path)
+    result = run_flux(
+        "batch", "prompts.txt", "-o", "out", "--json", "--space", server.url, cwd=tmp_path
+    )
     assert result.returncode == 19, result.stderr
     assert b"\x1b" not in result.stdout + result.stderr
-    body = one_json(result.stdout)  # not a terminal: JSON
+    body = one_json(result.stdout)
     assert (body["succeeded"], body["failed"]) == (2, 1)
     fox, boom, lighthouse = results(body)
     assert fox == {
@@ -122,13 +124,19 @@ def test_all_prompts_failing_the_same_way_exit_with_that_code(
     prompt_file(tmp_path, "[gpu] one", "[gpu] two")
     result = run_flux("batch", "prompts.txt", "-o", "out", "--space", server.url, cwd=tmp_path)
     assert result.returncode == 9
-    assert one_json(result.stderr)["error"] == "GPUUnavailableError"
+    # Not a terminal and no --json: the summary and the error line a terminal would show.
+    out = result.stdout.decode()
+    assert out.startswith("0 of 2 images saved in out; 2 failed:\n"), out
+    assert 'line 1 "[gpu] one": no GPU was free on the Space in time' in out
+    err = result.stderr.decode().splitlines()
+    assert len(err) == 1
+    assert err[0].startswith("error: all 2 prompts failed (GPUUnavailableError)")
     assert list((tmp_path / "out").iterdir()) == []
 
 
 def test_prompts_from_stdin(server: Server, tmp_path: Path) -> None:
     result = subprocess.run(
-        [*FLUX, "batch", "-", "-o", "out", "--space", server.url],
+        [*FLUX, "batch", "-", "-o", "out", "--json", "--space", server.url],
         input=b"a fox\n# skipped\na lighthouse\n",
         capture_output=True,
         cwd=tmp_path,
@@ -209,13 +217,11 @@ def _read_rest(master: int) -> str:
 
 
 @posix_only
-def test_sigterm_prints_the_partial_json_result_and_exits_143(
-    server: Server, tmp_path: Path
-) -> None:
+def test_sigterm_prints_the_partial_summary_and_exits_143(server: Server, tmp_path: Path) -> None:
     prompt_file(tmp_path, "a quick fox", "[slow] then a slow one")
     first = tmp_path / "out" / "0001-a-quick-fox.webp"
-    # stdout is a pipe (so the result is JSON); stderr is a terminal, where the live display
-    # says "saved" the moment the first image is written, while the slow job still runs.
+    # stdout is a pipe; stderr is a terminal, where the live display says "saved" the moment
+    # the first image is written, while the slow job still runs.
     master, slave = pty.openpty()
     with subprocess.Popen(
         [*FLUX, "batch", "prompts.txt", "-o", "out", "--concurrency", "1", "--steps", "50",
@@ -240,12 +246,9 @@ def test_sigterm_prints_the_partial_json_result_and_exits_143(
             if process.poll() is None:
                 process.kill()
     assert process.returncode == 143, err
-    body = one_json(out)
-    assert (body["succeeded"], body["failed"]) == (1, 1)
-    quick, slow = results(body)
-    assert quick["path"] == str(first)
-    assert slow["error_class"] == "Terminated"
-    assert "not finished" in str(slow["error"])
+    summary = out.decode()
+    assert summary.startswith("interrupted: 1 of 2 images saved in out; 1 not finished:"), summary
+    assert 'line 2 "[slow] then a slow one": not finished' in summary
     assert "error: interrupted: any running job was cancelled on the Space" in err, err
     assert is_webp(first)
 
@@ -256,7 +259,7 @@ def test_batch_on_the_local_space(tmp_path: Path, model: str) -> None:
     prompt_file(tmp_path, "a fox", "a lighthouse")
     result = run_flux(
         "batch", "prompts.txt", "-o", "out", "--steps", "2", "--model", model, "--space", "local",
-        cwd=tmp_path,
+        "--json", cwd=tmp_path,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert one_json(result.stdout)["succeeded"] == 2
@@ -267,14 +270,14 @@ def test_batch_on_the_local_space(tmp_path: Path, model: str) -> None:
 
 
 def test_info_compares_with_the_dev_descriptor(dev_server: Server) -> None:
-    matching = run_flux("info", "--model", "flux-dev", "--space", dev_server.url)
+    matching = run_flux("info", "--model", "flux-dev", "--space", dev_server.url, "--json")
     assert matching.returncode == 0, matching.stderr
     body = one_json(matching.stdout)
     names = [cast(JSONObject, p)["name"] for p in cast("list[object]", body["parameters"])]
     assert "guidance_scale" in names
     assert body["matches_sdk"] is True
     # Against the schnell descriptor, the dev Space's extra input is a mismatch.
-    schnell = run_flux("info", "--space", dev_server.url)
+    schnell = run_flux("info", "--space", dev_server.url, "--json")
     assert schnell.returncode == 3
     assert "guidance_scale" in str(one_json(schnell.stdout)["mismatches"])
 
@@ -282,7 +285,7 @@ def test_info_compares_with_the_dev_descriptor(dev_server: Server) -> None:
 def test_generate_with_the_dev_model_and_guidance(dev_server: Server, tmp_path: Path) -> None:
     result = run_flux(
         "generate", "a fox", "--model", "flux-dev", "--guidance", "5", "--steps", "3",
-        "--seed", "4", "--space", dev_server.url, cwd=tmp_path,
+        "--seed", "4", "--space", dev_server.url, "--json", cwd=tmp_path,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert one_json(result.stdout)["seed"] == 4
@@ -293,13 +296,15 @@ def test_batch_with_the_dev_model(dev_server: Server, tmp_path: Path) -> None:
     prompt_file(tmp_path, "a fox", "a lighthouse")
     result = run_flux(
         "batch", "prompts.txt", "-o", "out", "--model", "flux-dev", "--steps", "2",
-        "--space", dev_server.url, cwd=tmp_path,
+        "--space", dev_server.url, "--json", cwd=tmp_path,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert one_json(result.stdout)["succeeded"] == 2
 
 
 def test_guidance_needs_the_dev_model() -> None:
-    result = run_flux("generate", "a fox", "--guidance", "4", "--space", "http://127.0.0.1:9")
+    result = run_flux(
+        "generate", "a fox", "--guidance", "4", "--space", "http://127.0.0.1:9", "--json"
+    )
     assert result.returncode == 2
     assert "--model flux-dev" in str(one_json(result.stderr)["message"])

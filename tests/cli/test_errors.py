@@ -19,6 +19,7 @@ from flux_sdk import (
     InvalidRequestError,
     JobCancelledError,
     JobFailedError,
+    MissingExtraError,
     ProtocolError,
     QueueFullError,
     QuotaExceededError,
@@ -36,6 +37,7 @@ from flux_sdk._cli_errors import (
     UsageError,
     describe,
     exit_code_for,
+    fitting_timeout,
     format_duration,
 )
 
@@ -156,6 +158,11 @@ CASES: list[tuple[BaseException, ExitCode, list[str]]] = [
         ExitCode.PROTOCOL_ERROR,
         ["does not understand", "malformed JSON", "flux info"],
     ),
+    (
+        MissingExtraError("pil", "Pillow", "-o fox.png (converting the Space's WebP to PNG)"),
+        ExitCode.MISSING_EXTRA,
+        ["-o fox.png", "needs Pillow", "pip install 'flux-sdk[pil]'", ".webp"],
+    ),
     (FluxError("something new"), ExitCode.ERROR, ["something new"]),
     (UsageError("the local Space needs Gradio"), ExitCode.USAGE, ["needs Gradio"]),
     (LocalSpaceError("the local Space did not start: boom"), ExitCode.ERROR, ["did not start"]),
@@ -222,6 +229,36 @@ def test_quota_message_without_token_hint_when_a_token_is_used() -> None:
     assert failure is not None
     assert "--token" not in failure.message
     assert "retry in 6 min 53 s" in failure.message
+
+
+@pytest.mark.parametrize("token", [False, True])
+def test_wait_on_quota_that_did_not_wait_says_which_timeout_would_fit(token: bool) -> None:
+    exc = QuotaExceededError("quota", retry_after=RETRY)
+    context = ErrorContext(space=SPACE, token=token, wait_on_quota=True, timeout=30.0)
+    failure = describe(exc, context)
+    assert failure is not None
+    assert failure.exit_code == ExitCode.QUOTA_EXCEEDED
+    assert failure.retry_after == 413.0
+    assert (
+        "ZeroGPU quota exceeded: the Space asks to wait 6 min 53 s, which does not fit in what "
+        "is left of --timeout 30 s, so --wait-on-quota did not wait: run again with "
+        "--timeout 480 (or more) to wait it out, or retry in 6 min 53 s"
+    ) in failure.message
+    assert ("--token" in failure.message) is not token
+
+
+def test_wait_on_quota_without_a_time_from_the_space_says_retry_later() -> None:
+    context = ErrorContext(space=SPACE, wait_on_quota=True, timeout=30.0)
+    failure = describe(QuotaExceededError("quota"), context)
+    assert failure is not None
+    assert "retry later (the Space gave no time)" in failure.message
+    assert "--timeout" not in failure.message
+
+
+@pytest.mark.parametrize(("seconds", "fits"), [(0, 60), (1, 120), (413, 480), (3600, 3660)])
+def test_fitting_timeout_leaves_a_minute_for_the_job(seconds: int, fits: int) -> None:
+    assert fitting_timeout(datetime.timedelta(seconds=seconds)) == fits
+    assert fits > seconds + 59
 
 
 def test_hidden_error_on_the_call_protocol_suggests_the_queue_protocol() -> None:

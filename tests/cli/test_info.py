@@ -276,12 +276,26 @@ def test_info_command_exits_3_on_a_mismatch(
     infer_parameters(info)[3]["type"] = {"description": "numeric value between 256 and 1024"}
     respx_mock.get(f"{BASE}/config").respond(200, text=load(CONFIG[6]).body)
     respx_mock.get(f"{BASE}/gradio_api/info").respond(200, json=info)
-    assert main(["info", "--space", BASE]) == 3
+    assert main(["info", "--space", BASE, "--json"]) == 3
     out, err = capsys.readouterr()
     report = cast(JSONObject, json.loads(out))
     assert report["matches_sdk"] is False
     assert report["mismatches"] == ["width: the Space allows 256..1024, flux-sdk allows 256..2048"]
     assert err == ""
+
+
+@respx.mock
+def test_info_command_off_a_terminal_prints_the_table_and_the_warnings(
+    respx_mock: respx.MockRouter, capsys: pytest.CaptureFixture[str]
+) -> None:
+    info = copy.deepcopy(body(INFO[6]))
+    infer_parameters(info)[3]["type"] = {"description": "numeric value between 256 and 1024"}
+    respx_mock.get(f"{BASE}/config").respond(200, text=load(CONFIG[6]).body)
+    respx_mock.get(f"{BASE}/gradio_api/info").respond(200, json=info)
+    assert main(["info", "--space", BASE]) == 3
+    out, err = capsys.readouterr()
+    assert out.startswith(f"Space       {BASE}\n")
+    assert err == "warning: width: the Space allows 256..1024, flux-sdk allows 256..2048\n"
 
 
 @respx.mock
