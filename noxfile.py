@@ -21,6 +21,9 @@ TEST_DEPS = [
     "hypothesis>=6",
     "trio>=0.25",
     "Pillow>=10",
+    # The bounded br and zstd decoders (flux_sdk/_protocol/_coding.py) are tested with them.
+    "brotli>=1.2",
+    "backports.zstd>=1.0; python_version < '3.14'",
 ]
 TYPE_DEPS = ["mypy>=1.10", "pyright>=1.1.380", "types-psutil", *TEST_DEPS]
 

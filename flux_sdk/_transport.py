@@ -398,14 +398,16 @@ class Transport:
             request = self._http.build_request(
                 "GET",
                 url,
-                headers={"accept": "text/event-stream"},
+                headers={"accept": "text/event-stream", "accept-encoding": _accept_encoding()},
                 timeout=_http_timeout(timeout),
             )
-            with deadline.wait():
+            # The response's head as a whole within idle: httpx's read limit restarts with
+            # every byte, so a Space trickling its headers would stretch the wait without end.
+            with deadline.wait(timeout.idle):
                 response = await self._http.send(request, stream=True)
             try:
                 if response.status_code != 200:
-                    with deadline.wait():
+                    with deadline.wait(timeout.idle):
                         raise await _error_from(response, self._redact)
                 if "text/event-stream" not in response.headers.get("content-type", ""):
                     raise ProtocolError(
@@ -463,10 +465,19 @@ class Transport:
     @contextlib.asynccontextmanager
     async def _download(self, url: str) -> AsyncGenerator[AsyncGenerator[bytes, None], None]:
         max_bytes = self.max_download_bytes
-        total = self.timeout.total or math.inf
-        with _http_errors(self.timeout), _translate_timeout(total, "total", total):
+        timeout = self.timeout
+        # The whole download, redirects and body included, within idle (and total): a Space
+        # trickling the file cannot stretch it, whatever httpx's per-read limit allows.
+        with _http_errors(timeout), _Deadline(timeout).wait(timeout.idle):
             response = await self._follow(url)
             try:
+                content_type = response.headers.get("content-type")
+                if not protocol.is_image_type(content_type):
+                    # An error page served with 200 (a proxy's, a login wall) is not the image.
+                    raise DownloadError(
+                        f"the download is not an image: Content-Type {content_type!r:.100}",
+                        status_code=response.status_code,
+                    )
                 declared = response.headers.get("content-length")
                 if declared is not None and declared.isdigit() and int(declared) > max_bytes:
                     raise _too_large(max_bytes, response.status_code)
@@ -481,7 +492,8 @@ class Transport:
             try:
                 # httpx parses a redirect's Location even when it does not follow it.
                 response = await self._http.send(
-                    self._http.build_request("GET", target), stream=True
+                    self._http.build_request("GET", target, headers=_download_headers()),
+                    stream=True,
                 )
             except httpx.InvalidURL as exc:
                 raise DownloadError(f"unusable redirect from {url!r:.200}: {exc}") from None
@@ -538,16 +550,28 @@ class Transport:
                     await anyio.sleep(delay)
 
     async def _exchange(self, method: str, url: str, json: object, timeout: Timeout) -> object:
-        request = self._http.build_request(method, url, json=json, timeout=_http_timeout(timeout))
+        request = self._http.build_request(
+            method,
+            url,
+            json=json,
+            headers={"accept-encoding": _accept_encoding()},
+            timeout=_http_timeout(timeout),
+        )
         logger.debug("%s %s", method, request.url.path)
-        response = await self._http.send(request, stream=True)
-        try:
-            if response.status_code != 200:
-                raise await _error_from(response, self._redact)
-            body = await _read_capped(response, _MAX_JSON_BODY)
-        finally:
-            await response.aclose()
-        return loads(body)
+        # The whole answer, head and body, within idle: httpx's read limit restarts with every
+        # byte, so a Space trickling its answer would hold this wait without end (with
+        # total=None, forever). It stands for that read limit, so it is retried where a read
+        # timeout is (GET /config) and nowhere else.
+        with anyio.move_on_after(timeout.idle):
+            response = await self._http.send(request, stream=True)
+            try:
+                if response.status_code != 200:
+                    raise await _error_from(response, self._redact)
+                body = await _read_capped(response, _MAX_JSON_BODY)
+            finally:
+                await _close_quietly(response)
+            return loads(body)
+        raise httpx.ReadTimeout(f"no whole answer within {timeout.idle:g} s", request=request)
 
 
 def _retry_delay(
@@ -599,22 +623,40 @@ def _quota_wait(
 
 @contextlib.asynccontextmanager
 async def _body(
-    response: httpx.Response, chunk_size: int | None = None
+    response: httpx.Response, piece: int = _DOWNLOAD_CHUNK
 ) -> AsyncGenerator[AsyncIterator[bytes], None]:
-    """A response body to read as far as wanted; stopping early leaves nothing suspended."""
-    chunks = response.aiter_bytes(chunk_size)
+    """A response body in decoded pieces of at most ``piece`` bytes; stopping early is clean.
+
+    Read as far as wanted: leaving early leaves nothing suspended. The raw bytes go through our
+    own bounded decoder, not httpx's: httpx inflates a whole read at once, so a compression bomb
+    would be in memory before any cap saw it.
+    """
+    raw = response.aiter_raw()
+    pieces = _decoded(raw, response.headers.get("content-encoding", ""), piece)
     try:
-        yield chunks
+        yield pieces
     finally:
         # Leaving early would leave httpx's chain of body generators suspended, each kept for
         # the garbage collector (trio warns about every one). Closing the response and running
         # the chain on makes it end at once: it raises, and every generator in it finishes.
         with anyio.CancelScope(shield=True):
+            await pieces.aclose()
             with contextlib.suppress(httpx.HTTPError):
                 await response.aclose()
             with contextlib.suppress(httpx.HTTPError, RuntimeError):
-                async for _ in chunks:
+                async for _ in raw:
                     pass
+
+
+async def _decoded(
+    raw: AsyncIterator[bytes], content_encoding: str, piece: int
+) -> AsyncGenerator[bytes, None]:
+    decoder = protocol.BodyDecoder(content_encoding, piece)
+    async for chunk in raw:
+        for decoded in decoder.feed(chunk):
+            yield decoded
+    for decoded in decoder.finish():
+        yield decoded
 
 
 async def _read_capped(response: httpx.Response, limit: int) -> bytes:
@@ -665,11 +707,13 @@ def _event_id(answer: object) -> str:
 
 async def _error_from(response: httpx.Response, redact: Callable[[str], str]) -> ResponseError:
     body = bytearray()
-    async with _body(response) as chunks:
-        async for chunk in chunks:
-            body += chunk
-            if len(body) >= _MAX_ERROR_BODY:
-                break
+    # An error page in an encoding we cannot read is still the status's error, without text.
+    with contextlib.suppress(ProtocolError):
+        async with _body(response) as chunks:
+            async for chunk in chunks:
+                body += chunk
+                if len(body) >= _MAX_ERROR_BODY:
+                    break
     text = redact(body[:_MAX_ERROR_BODY].decode("utf-8", errors="replace"))
     return protocol.classify_http(
         response.status_code,
@@ -681,7 +725,7 @@ async def _error_from(response: httpx.Response, redact: Callable[[str], str]) ->
 
 async def _capped(response: httpx.Response, max_bytes: int) -> AsyncGenerator[bytes, None]:
     received = 0
-    async with _body(response, _DOWNLOAD_CHUNK) as chunks:
+    async with _body(response) as chunks:
         async for chunk in chunks:
             received += len(chunk)
             if received > max_bytes:
@@ -693,6 +737,22 @@ async def _drain(events: AsyncIterator[ServerSentEvent], seconds: float) -> None
     with anyio.move_on_after(seconds), contextlib.suppress(httpx.HTTPError, ProtocolError):
         async for _ in events:
             pass
+
+
+def _accept_encoding() -> str:
+    # Only what our bounded decoder reads (httpx would also offer br or zstd whenever their
+    # packages are installed, whether or not their output can be bounded).
+    return protocol.accept_encoding()
+
+
+def _download_headers() -> dict[str, str]:
+    return {
+        "accept-encoding": _accept_encoding(),
+        # Never reused: a body longer than its Content-Length leaves the surplus in httpcore's
+        # buffer, where the next request on a kept-alive connection would read it as its own
+        # answer. httpx gives no way to see that surplus, so the connection is not kept.
+        "connection": "close",
+    }
 
 
 def _too_large(max_bytes: int, status_code: int) -> DownloadError:

@@ -1,24 +1,29 @@
 """The Gradio wire protocol as pure functions: no I/O, no event loop (sans-IO)."""
 
 from ._classify import classify, classify_http, normalise, parse_retry_after
+from ._coding import BodyDecoder, accept_encoding
 from ._decode import END, JobContext, Step, StreamEnd, decode_call, decode_queue
 from ._discovery import SpaceConfig, parse_config
+from ._files import is_image_type
 from ._payload import call_body, cancel_body, join_body
 from ._sse import SSEReader
 
 __all__ = [
     "END",
+    "BodyDecoder",
     "JobContext",
     "SSEReader",
     "SpaceConfig",
     "Step",
     "StreamEnd",
+    "accept_encoding",
     "call_body",
     "cancel_body",
     "classify",
     "classify_http",
     "decode_call",
     "decode_queue",
+    "is_image_type",
     "join_body",
     "normalise",
     "parse_config",
