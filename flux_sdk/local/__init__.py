@@ -11,6 +11,9 @@ With ``faults=True`` a leading tag in the prompt reproduces the Space's failures
 timeout), ``[crash]`` (a plain exception, text hidden), ``[slow]`` (0.25 s per step) and
 ``[info]`` (ZeroGPU ``gr.Info``/``gr.Warning`` toasts, then success).
 
+Each inference step takes ``step_delay`` seconds (``DEFAULT_STEP_DELAY``, 0.15 s, by default),
+so that Gradio, which throttles progress updates, streams one ``Progress`` event per step.
+
 Example:
     >>> from flux_sdk.local import LocalSpace
     >>> with LocalSpace(faults=True, scale=8) as space:  # doctest: +SKIP
@@ -18,6 +21,6 @@ Example:
 
 """
 
-from ._server import LocalSpace
+from ._server import DEFAULT_STEP_DELAY, LocalSpace
 
-__all__ = ["LocalSpace"]
+__all__ = ["DEFAULT_STEP_DELAY", "LocalSpace"]

@@ -24,9 +24,17 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Final, cast
 
-__all__ = ["LocalSpace"]
+__all__ = ["DEFAULT_STEP_DELAY", "LocalSpace"]
 
 logger = logging.getLogger("flux_sdk.local")
+
+DEFAULT_STEP_DELAY: Final = 0.15
+"""Seconds per inference step by default: the shortest with which every step's progress arrives.
+
+Gradio sends only the latest progress update every 0.1 s (0.01 s on Gradio 6), so shorter
+steps are overwritten unseen and a stream yields few or no `Progress` events. Measured on
+Gradio 4.44, 5.50 and 6.31 with both cores busy: 0.125 s lost steps, 0.15 s lost none.
+"""
 
 _APP_PATH: Final = Path(__file__).with_name("_app.py")
 _READY_PREFIX: Final = "FLUX-LOCAL-READY "  # _app.READY_PREFIX; _app cannot be imported here
@@ -53,7 +61,9 @@ class LocalSpace:
         port: Port on 127.0.0.1; None picks a free one.
         faults: Enable the prompt fault tags (``[error]``, ``[quota]``, ``[gpu]``, ``[crash]``,
             ``[slow]``, ``[info]``).
-        step_delay: Seconds slept per inference step.
+        step_delay: Seconds slept per inference step. The default, `DEFAULT_STEP_DELAY`
+            (0.15), makes every step's `Progress` event reach the client, as on the Space;
+            0 is faster but Gradio then sends almost no progress.
         scale: Divide the requested image size by this factor (keeps tests fast).
         concurrency_limit: Jobs run at once; None keeps the Space's default of 1.
         max_size: Queue capacity; None is unbounded, as on the Space.
@@ -74,7 +84,7 @@ class LocalSpace:
         python: str | None = None,
         port: int | None = None,
         faults: bool = False,
-        step_delay: float = 0.0,
+        step_delay: float = DEFAULT_STEP_DELAY,
         scale: int = 1,
         concurrency_limit: int | None = None,
         max_size: int | None = None,

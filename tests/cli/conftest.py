@@ -67,7 +67,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture(scope="session", params=sorted(_SERVERS) or ["none"])
 def server(request: pytest.FixtureRequest) -> Iterator[Server]:
     """One replica per Gradio line, shared by the session; fault tags on, images 1/16 size."""
-    with LocalSpace(python=_SERVERS[str(request.param)], faults=True, scale=16) as space:
+    # step_delay=0: instant steps keep the suite fast; a job that needs time uses [slow].
+    python = _SERVERS[str(request.param)]
+    with LocalSpace(python=python, faults=True, scale=16, step_delay=0) as space:
         yield Server(url=space.url, gradio=space.gradio_version)
 
 
@@ -75,7 +77,8 @@ def server(request: pytest.FixtureRequest) -> Iterator[Server]:
 def dev_server() -> Iterator[Server]:
     """A replica of the FLUX.1-dev Space (guidance, 28 steps), on the newest Gradio given."""
     label = max(_SERVERS) if _SERVERS else "none"
-    with LocalSpace(python=_SERVERS[label], faults=True, scale=16, model="dev") as space:
+    python = _SERVERS[label]
+    with LocalSpace(python=python, faults=True, scale=16, model="dev", step_delay=0) as space:
         yield Server(url=space.url, gradio=space.gradio_version)
 
 

@@ -68,7 +68,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(scope="session", params=sorted(SERVERS) or ["none"])
 def server(request: pytest.FixtureRequest) -> Iterator[Server]:
-    """One replica per Gradio line, shared by the session; fault switches on."""
+    """One replica per Gradio line, shared by the session; fault switches on, steps instant.
+
+    step_delay=0 keeps the suite fast, so this replica sends little progress: tests that need
+    progress use [slow], and test_local_space.py checks a replica with the default delay.
+    """
     label = str(request.param)
-    with LocalSpace(python=SERVERS[label], faults=True, scale=16) as space:
+    with LocalSpace(python=SERVERS[label], faults=True, scale=16, step_delay=0) as space:
         yield Server(url=space.url, gradio=space.gradio_version)

@@ -34,7 +34,8 @@ def busy_space() -> Iterator[str]:
         if os.environ.get("FLUX_REQUIRE_INTEGRATION") == "1":
             pytest.fail("FLUX_REQUIRE_INTEGRATION=1 but FLUX_TEST_GRADIO names no Gradio 6")
         pytest.skip("no Gradio 6 interpreter (set FLUX_TEST_GRADIO=6=/path/to/python)")
-    with LocalSpace(python=python, concurrency_limit=1000, scale=64) as space:
+    # step_delay=0: the load tests measure the SDK, not sleeping steps.
+    with LocalSpace(python=python, concurrency_limit=1000, scale=64, step_delay=0) as space:
         yield space.url
 
 

@@ -58,5 +58,9 @@ def real_server(request: pytest.FixtureRequest) -> Iterator[RealServer]:
     label = str(request.param)
     if label not in SERVERS:
         pytest.skip("no Gradio server available (set FLUX_TEST_GRADIO)")
-    with LocalSpace(python=SERVERS[label], faults=True, scale=16, max_size=REAL_MAX_SIZE) as space:
+    # step_delay=0: instant steps keep the suite fast; a job that needs time uses [slow].
+    space = LocalSpace(
+        python=SERVERS[label], faults=True, scale=16, max_size=REAL_MAX_SIZE, step_delay=0
+    )
+    with space:
         yield RealServer(label=label, url=space.url, gradio=space.gradio_version)
