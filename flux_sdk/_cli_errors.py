@@ -16,6 +16,7 @@ import math
 from dataclasses import dataclass
 
 from ._errors import (
+    ClientClosedError,
     DownloadError,
     EndpointNotFoundError,
     FluxConnectionError,
@@ -83,6 +84,8 @@ class ExitCode(enum.IntEnum):
     """``flux batch``: some prompts failed (when all failed the same way: that failure's code)."""
     MISSING_EXTRA = 20
     """An optional extra is not installed, e.g. Pillow for ``-o fox.png``; nothing was sent."""
+    CLIENT_CLOSED = 21
+    """The client was closed while the job ran; the ``flux`` command never does that itself."""
     INTERRUPTED = 130
     """Ctrl-C (128 + SIGINT), after the job was cancelled on the Space."""
     TERMINATED = 143
@@ -111,6 +114,7 @@ EXIT_CODE_HELP: dict[ExitCode, str] = {
     ExitCode.SPACE_UNAVAILABLE: "the Space is asleep, building or down (HTTP 502/503/504)",
     ExitCode.BATCH_INCOMPLETE: "flux batch: some prompts failed",
     ExitCode.MISSING_EXTRA: "an optional extra is missing, e.g. [pil] for -o fox.png",
+    ExitCode.CLIENT_CLOSED: "the client was closed during the job (a bug: please report it)",
     ExitCode.INTERRUPTED: "Ctrl-C (a running job is cancelled on the Space first)",
     ExitCode.TERMINATED: "SIGTERM, handled like Ctrl-C",
 }
@@ -146,6 +150,7 @@ EXIT_CODES: dict[type[BaseException], ExitCode] = {
     FluxTimeoutError: ExitCode.TIMEOUT,
     ProtocolError: ExitCode.PROTOCOL_ERROR,
     MissingExtraError: ExitCode.MISSING_EXTRA,
+    ClientClosedError: ExitCode.CLIENT_CLOSED,
     FluxError: ExitCode.ERROR,
 }
 """Each SDK exception class's exit code; a subclass not listed takes its nearest base's."""
@@ -372,6 +377,8 @@ def _message(exc: BaseException, context: ErrorContext) -> str:
         )
     if isinstance(exc, FluxTimeoutError):
         return _timeout_message(exc, space)
+    if isinstance(exc, ClientClosedError):
+        return f"the client was closed while the job ran ({_quoted(str(exc))}): report a bug"
     if isinstance(exc, MissingExtraError):
         if exc.extra == "pil":
             return f"{exc}, or save as .webp (the Space's own format, written as served)"

@@ -9,6 +9,7 @@ import pytest
 
 import flux_sdk._errors as errors
 from flux_sdk import (
+    ClientClosedError,
     DownloadError,
     EndpointNotFoundError,
     FluxConnectionError,
@@ -163,6 +164,7 @@ CASES: list[tuple[BaseException, ExitCode, list[str]]] = [
         ExitCode.MISSING_EXTRA,
         ["-o fox.png", "needs Pillow", "pip install 'flux-sdk[pil]'", ".webp"],
     ),
+    (ClientClosedError(), ExitCode.CLIENT_CLOSED, ["client was closed", "report a bug"]),
     (FluxError("something new"), ExitCode.ERROR, ["something new"]),
     (UsageError("the local Space needs Gradio"), ExitCode.USAGE, ["needs Gradio"]),
     (LocalSpaceError("the local Space did not start: boom"), ExitCode.ERROR, ["did not start"]),
