@@ -146,13 +146,25 @@ def bench(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def docs(session: nox.Session) -> None:
-    """Build the docs site into site/ with ``mkdocs build --strict`` (offline, zero warnings)."""
-    session.install("-e", ".", "mkdocs-material", "mkdocstrings[python]")
+    """Build the docs site into site/ (mkdocs build --strict, offline) and check its pages.
+
+    The check (tests/docs/test_site.py): docstring examples are code blocks, defaults values.
+    """
+    # mkdocstrings formats long signatures with ruff, one parameter a line.
+    session.install("-e", ".", "mkdocs-material", "mkdocstrings[python]", "ruff>=0.6", "pytest>=8")
+    site = ROOT / "site"
     session.run(
         "mkdocs",
         "build",
         "--strict",
         "--site-dir",
-        str(ROOT / "site"),
+        str(site),
         env={"NO_MKDOCS_2_WARNING": "1"},
+    )
+    session.run(
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        "tests/docs/test_site.py",
+        env={"FLUX_DOCS_SITE": str(site)},
     )
