@@ -8,6 +8,7 @@ a thread of its own on first use and never touches the parent's.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import weakref
@@ -100,8 +101,6 @@ class LoopThread:
             self._portal = None
         if portal is None or thread is None:
             return
-        try:
+        with contextlib.suppress(RuntimeError):  # already stopped
             portal.call(portal.stop, True)
-        except RuntimeError:
-            pass  # already stopped
         thread.join(wait)

@@ -13,6 +13,7 @@ the call's job and waits, bounded by ``Timeout.cancel``, for the cancel to reach
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import threading
@@ -149,10 +150,9 @@ def _cancel_soon(loop: LoopThread, scope: anyio.CancelScope) -> None:
     if loop.in_loop():
         scope.cancel()
         return
-    try:
+    # RuntimeError or ClientClosedError: the loop has stopped; nothing runs any more.
+    with contextlib.suppress(RuntimeError, ClientClosedError):
         loop.portal().call(scope.cancel)
-    except (RuntimeError, ClientClosedError):
-        pass  # the loop has stopped: nothing runs any more
 
 
 def _close(loop: LoopThread, client: AsyncFluxClient, wait: float) -> None:
@@ -307,7 +307,12 @@ class FluxClient:
                 # clean-up cancels the job on the Space, and let that finish before the
                 # exception goes on. A second Ctrl-C ends the wait at once.
                 future.cancel()
-                ended.wait(self._cleanup(timeout))
+                try:
+                    ended.wait(self._cleanup(timeout))
+                except BaseException:
+                    # A second Ctrl-C: out at once, and nothing waits at exit either.
+                    self._finalizer.detach()
+                    raise
             raise
 
     def generate(

@@ -31,7 +31,6 @@ from . import _protocol as protocol
 from ._auth import SpaceTokenAuth
 from ._config import Timeout
 from ._errors import (
-    ClientClosedError,
     DownloadError,
     EndpointNotFoundError,
     FluxConnectionError,
@@ -425,9 +424,11 @@ class Transport:
         url = f"{job.context.base_url}{job.context.api_prefix}/cancel"
         with anyio.CancelScope(shield=True), anyio.move_on_after(seconds):
             try:
-                response = await self._http.post(url, json=job.cancel_body)
-                logger.info("job %s cancelled: HTTP %s", job.context.event_id, response.status_code)
-            except (httpx.HTTPError, ClientClosedError, RuntimeError) as exc:
+                # Through the same capped reading as every answer: even a cancel's answer must
+                # not inflate without bound.
+                await self._exchange("POST", url, job.cancel_body, self.timeout)
+                logger.info("job %s cancelled", job.context.event_id)
+            except (httpx.HTTPError, FluxError, RuntimeError) as exc:
                 # RuntimeError: httpx's "client has been closed", when close() gave up waiting.
                 logger.info("job %s: cancel failed: %r", job.context.event_id, exc)
             if events is not None:
@@ -631,8 +632,14 @@ async def _body(
     own bounded decoder, not httpx's: httpx inflates a whole read at once, so a compression bomb
     would be in memory before any cap saw it.
     """
-    raw = response.aiter_raw()
-    pieces = _decoded(raw, response.headers.get("content-encoding", ""), piece)
+    if response.is_stream_consumed:
+        # A body httpx holds already, read and decoded when the response was made: an
+        # in-memory response from a mock transport (flux_sdk.testing, respx side effects).
+        raw: AsyncIterator[bytes] = _held(response.content, piece)
+        encoding = ""
+    else:
+        raw, encoding = response.aiter_raw(), response.headers.get("content-encoding", "")
+    pieces = _decoded(raw, encoding, piece)
     try:
         yield pieces
     finally:
@@ -646,6 +653,11 @@ async def _body(
             with contextlib.suppress(httpx.HTTPError, RuntimeError):
                 async for _ in raw:
                     pass
+
+
+async def _held(content: bytes, piece: int) -> AsyncGenerator[bytes, None]:
+    for start in range(0, len(content), piece):
+        yield content[start : start + piece]
 
 
 async def _decoded(
