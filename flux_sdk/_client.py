@@ -7,6 +7,7 @@ import os
 from collections.abc import AsyncGenerator, Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 import anyio
 import httpx
@@ -22,9 +23,13 @@ from ._config import (
     TimeoutTypes,
 )
 from ._errors import ClientClosedError, FluxError, InvalidRequestError, ProtocolError
+from ._image import require_pillow, to_pil_image
 from ._models import Completed, Event, GenerateParams, GenerateRequest, Generation
 from ._spaces import SpaceDescriptor, resolve_space
 from ._transport import JobOptions, Transport
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 __all__ = ["AsyncEventStream", "AsyncFluxClient"]
 
@@ -359,6 +364,24 @@ class AsyncFluxClient:
         """
         async with self._transport.call():
             return await self._transport.download(generation)
+
+    async def image(self, generation: Generation) -> Image.Image:
+        """The image as a loaded Pillow image, as huggingface_hub's ``text_to_image`` returns.
+
+        Needs the ``pil`` extra (``pip install 'flux-sdk[pil]'``).
+
+        Raises:
+            MissingExtraError: Pillow is not installed; checked before anything is fetched.
+            DownloadError: The image could not be fetched (see `download`).
+            ProtocolError: The Space sent bytes Pillow cannot decode.
+
+        Example:
+            >>> image = await client.image(await client.generate("a fox"))  # doctest: +SKIP
+            >>> image.size  # doctest: +SKIP
+            (1024, 1024)
+        """
+        require_pillow()
+        return to_pil_image(await self.download(generation))
 
     async def save(self, generation: Generation, path: str | os.PathLike[str]) -> Path:
         """Stream the image to ``path``, replacing it atomically; returns the path.

@@ -49,7 +49,7 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
-def _scheduler() -> Callable[[Callable[[], object]], None]:
+def _scheduler() -> Callable[[Callable[[], object]], object]:
     """A thread-safe way to run a callback on the current event loop (asyncio or trio)."""
     try:
         loop = asyncio.get_running_loop()
@@ -75,9 +75,9 @@ class LoopState:
         self._closer = self._closing()
         # Started here, so that the loop knows it and finalises it when it shuts down.
         with contextlib.suppress(StopIteration):
-            self._closer.asend(None).send(None)
+            self._closer.__anext__().send(None)
 
-    async def _closing(self) -> AsyncGenerator[None, None]:
+    async def _closing(self) -> AsyncGenerator[None, bool]:
         explicit = False
         try:
             explicit = yield
@@ -129,9 +129,7 @@ class LoopState:
 class Loops:
     """The `LoopState` of each event loop a client is used on; closed with the client."""
 
-    def __init__(
-        self, make_http: Callable[[], httpx.AsyncClient], *, owns_transport: bool
-    ) -> None:
+    def __init__(self, make_http: Callable[[], httpx.AsyncClient], *, owns_transport: bool) -> None:
         self._make_http = make_http
         self._owns_transport = owns_transport
         self._var: RunVar[LoopState] = RunVar("flux_sdk.loop_state")
@@ -197,17 +195,18 @@ class Call:
         exc_type: type[BaseException] | None,
         exc: BaseException | None,
         tb: TracebackType | None,
-    ) -> bool:
+    ) -> None:
         state, scope = self._state, self._scope
         state.calls.discard(scope)
         swallowed = bool(scope.__exit__(exc_type, exc, tb))
         if state.drained is not None and not state.calls:
             state.drained.set()
         if not self._loops.closed:
-            return swallowed
+            return
         if state.drained is None and not state.calls:
             # Closed from another loop: the last call here closes this loop's pool.
             await state.close_pool()
+        # Only close() cancels this scope; anything else that broke because the pool closed
+        # under it says so too.
         if swallowed or (isinstance(exc, Exception) and not isinstance(exc, FluxError)):
             raise ClientClosedError(_CLOSED_WHILE_RUNNING) from exc
-        return False

@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from concurrent.futures import CancelledError, Future
 from pathlib import Path
 from types import TracebackType
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import anyio
 import httpx
@@ -39,9 +39,13 @@ from ._config import (
     TimeoutTypes,
 )
 from ._errors import ClientClosedError, FluxError
+from ._image import require_pillow
 from ._loop_thread import LoopThread
 from ._models import Event, GenerateParams, GenerateRequest, Generation
 from ._spaces import SpaceDescriptor
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 __all__ = ["EventStream", "FluxClient"]
 
@@ -74,7 +78,7 @@ class EventStream:
         self._cleanup = cleanup
         self._scope: anyio.CancelScope | None = None
         self._done = False
-        self._finalizer: weakref.finalize[..., None] | None = None
+        self._finalizer: weakref.finalize[..., EventStream] | None = None
 
     def _start(self) -> None:
         _future, scope = self._loop.portal().start_task(self._pump)
@@ -393,6 +397,16 @@ class FluxClient:
     def download(self, generation: Generation) -> bytes:
         """The image's bytes; see `AsyncFluxClient.download`."""
         return self._call(lambda: self._async.download(generation))
+
+    def image(self, generation: Generation) -> Image.Image:
+        """The image as a loaded Pillow image (the ``pil`` extra); see `AsyncFluxClient.image`.
+
+        Example:
+            >>> client.image(client.generate("a fox")).size  # doctest: +SKIP
+            (1024, 1024)
+        """
+        require_pillow()  # before the hop and the download
+        return self._call(lambda: self._async.image(generation))
 
     def save(self, generation: Generation, path: str | os.PathLike[str]) -> Path:
         """Stream the image to ``path``; see `AsyncFluxClient.save`."""
