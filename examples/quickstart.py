@@ -20,7 +20,7 @@ def main(argv: list[str]) -> int:
             url = argv[0]
         else:
             print("starting the local Space (a real Gradio app with the Space's API)...")
-            url = stack.enter_context(LocalSpace(step_delay=0.05)).url
+            url = stack.enter_context(LocalSpace()).url
         client = stack.enter_context(FluxClient(url))
         with client.stream(
             "a red fox in fresh snow", width=768, height=512, seed=7, randomize_seed=False

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import threading
 import weakref
 from collections.abc import AsyncGenerator, Callable
 from types import TracebackType
@@ -43,6 +44,7 @@ def _after_fork_in_child() -> None:
     for loops in list(_all_loops):
         _inherited.extend(loops.states)
         loops.states.clear()
+        loops._states_lock = threading.Lock()  # pyright: ignore[reportPrivateUsage]
 
 
 if hasattr(os, "register_at_fork"):
@@ -134,6 +136,7 @@ class Loops:
         self._owns_transport = owns_transport
         self._var: RunVar[LoopState] = RunVar("flux_sdk.loop_state")
         self.states: list[LoopState] = []
+        self._states_lock = threading.Lock()
         self.closed = False
         _all_loops.add(self)
 
@@ -146,8 +149,9 @@ class Loops:
             raise ClientClosedError()
         state = LoopState(self._make_http(), close_transport_at_loop_end=self._owns_transport)
         self._var.set(state)
-        self.states[:] = [kept for kept in self.states if not kept.closed]
-        self.states.append(state)
+        with self._states_lock:  # loops on other threads may be making theirs
+            self.states[:] = [kept for kept in self.states if not kept.closed]
+            self.states.append(state)
         return state
 
     def call(self) -> Call:

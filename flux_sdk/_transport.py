@@ -427,7 +427,8 @@ class Transport:
                 # Through the same capped reading as every answer: even a cancel's answer must
                 # not inflate without bound.
                 await self._exchange("POST", url, job.cancel_body, self.timeout)
-                logger.info("job %s cancelled", job.context.event_id)
+                # Any other status raised: the Space answered 200.
+                logger.info("job %s cancelled: HTTP 200", job.context.event_id)
             except (httpx.HTTPError, FluxError, RuntimeError) as exc:
                 # RuntimeError: httpx's "client has been closed", when close() gave up waiting.
                 logger.info("job %s: cancel failed: %r", job.context.event_id, exc)

@@ -20,8 +20,8 @@ from flux_sdk import (
     AsyncFluxClient,
     ClientClosedError,
     FluxClient,
-    Generation,
     GenerateRequest,
+    Generation,
 )
 from tests.lifecycle._proxy import LIMIT, Relay
 from tests.lifecycle.test_exit_and_signals import SLOW, assert_the_space_cancelled_it, streaming

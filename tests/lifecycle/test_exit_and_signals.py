@@ -168,6 +168,32 @@ def test_a_second_ctrl_c_exits_at_once(relay: Relay) -> None:
     assert "KeyboardInterrupt" in err
 
 
+def test_a_forked_child_uses_an_inherited_async_client(relay: Relay) -> None:
+    code, out, err = finish(
+        start(
+            """
+            import asyncio, os
+            from flux_sdk import AsyncFluxClient
+
+            client = AsyncFluxClient(URL)
+
+            async def job(seed):
+                return (await client.generate("x", seed=seed, randomize_seed=False)).seed
+
+            before = asyncio.run(job(1))
+            pid = os.fork()
+            if pid == 0:
+                os._exit(0 if asyncio.run(job(2)) == 2 else 1)
+            _, status = os.waitpid(pid, 0)
+            print(before, os.waitstatus_to_exitcode(status), asyncio.run(job(3)))
+            """,
+            relay.url,
+        )
+    )
+    assert (code, err) == (0, "")
+    assert out.split() == ["1", "0", "3"]
+
+
 def test_a_forked_child_gets_its_own_loop_and_the_parent_is_unaffected(relay: Relay) -> None:
     code, out, err = finish(
         start(
