@@ -74,6 +74,7 @@ class AsyncEventStream:
     def __init__(self, events: AsyncGenerator[Event, None], transport: Transport) -> None:
         self._events = events
         self._transport = transport
+        self._tracked = False
 
     async def __aenter__(self) -> Self:
         return self
@@ -92,6 +93,10 @@ class AsyncEventStream:
     async def __anext__(self) -> Event:
         # Guarded per event, not across the yield: a cancel scope must not span one.
         async with self._transport.call():
+            if not self._tracked:
+                # Between events no call runs: closing the client must still end the job.
+                self._transport.track(self._events)
+                self._tracked = True
             return await self._events.__anext__()
 
     async def close(self) -> None:
@@ -243,6 +248,7 @@ class AsyncFluxClient:
         """
         events = self._events(prompt, protocol, timeout, max_retries, wait_on_quota, params)
         async with self._transport.call(), contextlib.aclosing(events):
+            self._transport.track(events)
             async for event in events:
                 if isinstance(event, Completed):
                     return event.generation

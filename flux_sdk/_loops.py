@@ -66,10 +66,16 @@ def _scheduler() -> Callable[[Callable[[], object]], object]:
 class LoopState:
     """One event loop's pool, config locks and running calls."""
 
-    def __init__(self, http: httpx.AsyncClient, *, close_transport_at_loop_end: bool) -> None:
+    def __init__(
+        self, http: httpx.AsyncClient, *, close_transport_at_loop_end: bool, cleanup: float
+    ) -> None:
         self.http = http
         self.process = _process
         self.calls: set[anyio.CancelScope] = set()
+        # Jobs' event generators, also those suspended between events (no call running).
+        self.jobs: weakref.WeakSet[AsyncGenerator[object, None]] = weakref.WeakSet()
+        self.running_jobs: set[anyio.Event] = set()
+        self._cleanup = cleanup
         self.drained: anyio.Event | None = None
         self._locks: dict[str, anyio.Lock] = {}
         self._schedule = _scheduler()
@@ -84,10 +90,15 @@ class LoopState:
         try:
             explicit = yield
         finally:
-            # A user's own transport (http_transport=) is theirs to keep across loops.
-            if explicit or self._close_at_loop_end:
-                with anyio.CancelScope(shield=True), contextlib.suppress(Exception):
-                    await self.http.aclose()
+            with anyio.CancelScope(shield=True):
+                if not explicit:
+                    # The loop is ending and finalising the jobs' generators too, at the same
+                    # time: their cancels need the pool, so it closes after them.
+                    await self.finish_jobs(anyio.current_time() + self._cleanup)
+                # A user's own transport (http_transport=) is theirs to keep across loops.
+                if explicit or self._close_at_loop_end:
+                    with contextlib.suppress(Exception):
+                        await self.http.aclose()
 
     def lock(self, key: str) -> anyio.Lock:
         """A lock for ``key`` (one per Space's config), made on this loop."""
@@ -96,16 +107,39 @@ class LoopState:
             lock = self._locks[key] = anyio.Lock()
         return lock
 
-    async def aclose(self, wait: float) -> None:
-        """Cancel the calls running here, wait up to ``wait`` s for them, close the pool."""
+    async def aclose(self) -> None:
+        """Cancel the calls and jobs here (on the Space too), bounded, then close the pool."""
         with anyio.CancelScope(shield=True):
+            deadline = anyio.current_time() + self._cleanup
             if self.calls:
                 self.drained = anyio.Event()
                 for scope in list(self.calls):
                     scope.cancel()
-                with anyio.move_on_after(wait):
+                with anyio.move_on_after(self._cleanup):
                     await self.drained.wait()
+            await self.finish_jobs(deadline)
             await self.close_pool()
+
+    async def finish_jobs(self, deadline: float) -> None:
+        """End every job still open here (each cancels itself on the Space), by ``deadline``."""
+        with anyio.move_on_after(max(deadline - anyio.current_time(), 0.0)):
+            for job in list(self.jobs):
+                # RuntimeError: being closed already (by the loop's shutdown); waited for below.
+                with contextlib.suppress(RuntimeError):
+                    await job.aclose()
+            for ended in list(self.running_jobs):
+                await ended.wait()
+
+    def job_started(self) -> anyio.Event:
+        """Mark a job as on the Space until `job_ended`: its clean-up needs the pool."""
+        ended = anyio.Event()
+        self.running_jobs.add(ended)
+        return ended
+
+    def job_ended(self, ended: anyio.Event) -> None:
+        """The job is over, its cancel sent if it needed one."""
+        self.running_jobs.discard(ended)
+        ended.set()
 
     async def close_pool(self) -> None:
         """Close the pool now (idempotent)."""
@@ -131,9 +165,12 @@ class LoopState:
 class Loops:
     """The `LoopState` of each event loop a client is used on; closed with the client."""
 
-    def __init__(self, make_http: Callable[[], httpx.AsyncClient], *, owns_transport: bool) -> None:
+    def __init__(
+        self, make_http: Callable[[], httpx.AsyncClient], *, owns_transport: bool, cleanup: float
+    ) -> None:
         self._make_http = make_http
         self._owns_transport = owns_transport
+        self._cleanup = cleanup
         self._var: RunVar[LoopState] = RunVar("flux_sdk.loop_state")
         self.states: list[LoopState] = []
         self._states_lock = threading.Lock()
@@ -147,7 +184,11 @@ class Loops:
             return state
         if self.closed:
             raise ClientClosedError()
-        state = LoopState(self._make_http(), close_transport_at_loop_end=self._owns_transport)
+        state = LoopState(
+            self._make_http(),
+            close_transport_at_loop_end=self._owns_transport,
+            cleanup=self._cleanup,
+        )
         self._var.set(state)
         with self._states_lock:  # loops on other threads may be making theirs
             self.states[:] = [kept for kept in self.states if not kept.closed]
@@ -162,7 +203,11 @@ class Loops:
         """Refuse new calls (no loop needed); pools close with their loops."""
         self.closed = True
 
-    async def aclose(self, wait: float) -> None:
+    def track(self, job: AsyncGenerator[object, None]) -> None:
+        """Note a job's event generator, so that closing (or the loop's end) ends it first."""
+        self.current().jobs.add(job)
+
+    async def aclose(self) -> None:
         """Refuse new calls, cancel running ones everywhere, close this loop's pool."""
         self.closed = True
         mine = self._var.get(None)
@@ -170,7 +215,7 @@ class Loops:
             if state is not mine:
                 state.cancel_soon()
         if mine is not None and mine.process == _process:
-            await mine.aclose(wait)
+            await mine.aclose()
 
 
 class Call:

@@ -150,6 +150,27 @@ class _Job:
     queue: bool
 
 
+class _Closing:
+    """``contextlib.aclosing``, for a job's inner generator at an event loop's end too.
+
+    A loop that shuts down finalises every async generator it started, all at once (PEP 525):
+    the inner one may be closing already, on its own, when the outer one closes it.
+    """
+
+    def __init__(self, events: AsyncGenerator[Event, None]) -> None:
+        self._events = events
+
+    async def __aenter__(self) -> AsyncGenerator[Event, None]:
+        return self._events
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        try:
+            await self._events.aclose()
+        except RuntimeError as exc:
+            if "already running" not in str(exc):
+                raise
+
+
 class Transport:
     """Owns the HTTP connection pool and drives jobs, downloads and discovery."""
 
@@ -199,7 +220,13 @@ class Transport:
             )
 
         # One pool per event loop, made on first use there (no I/O or TLS set-up before).
-        self._loops = Loops(make_http, owns_transport=http_transport is None)
+        # Each call's clean-up is bounded by its own Timeout.cancel; the margin is for the
+        # drain after the cancel and closing the response.
+        self._loops = Loops(
+            make_http,
+            owns_transport=http_transport is None,
+            cleanup=timeout.cancel + _CLOSE_MARGIN,
+        )
 
     @property
     def _http(self) -> httpx.AsyncClient:
@@ -215,6 +242,10 @@ class Transport:
         """Guard one public call: refused once closed; cancelled by `aclose`."""
         return self._loops.call()
 
+    def track(self, job: AsyncGenerator[Event, None]) -> None:
+        """Note a job's events: `aclose`, or the loop's end, ends them (cancelling the job)."""
+        self._loops.track(job)
+
     def close_now(self) -> None:
         """Refuse new calls, without an event loop (nothing was ever run, or its loop ended)."""
         self._loops.close_now()
@@ -224,9 +255,7 @@ class Transport:
 
     async def aclose(self) -> None:
         """Refuse new calls, cancel running ones (their jobs too), close the pool."""
-        # Each call's clean-up is bounded by its own Timeout.cancel; the margin is for the
-        # drain after the cancel and closing the response.
-        await self._loops.aclose(self.timeout.cancel + _CLOSE_MARGIN)
+        await self._loops.aclose()
 
     # -- discovery ------------------------------------------------------------------------------
 
@@ -266,9 +295,7 @@ class Transport:
             candidates = self.pool.candidates()
             for position, space in enumerate(candidates, start=1):
                 try:
-                    async with contextlib.aclosing(
-                        self._run(space, request, options, deadline)
-                    ) as events:
+                    async with _Closing(self._run(space, request, options, deadline)) as events:
                         async for event in events:
                             yield event
                     return
@@ -298,6 +325,10 @@ class Transport:
         with deadline.wait():
             job = await self._submit(space, request, options)
         finished = cancelled = False
+        # Marked until its clean-up (the cancel) ends: a loop that ends, closing the pool,
+        # waits for it.
+        state = self._loops.current()
+        running = state.job_started()
         try:
             async with (
                 self._open_stream(job.stream_url, deadline, timeout) as response,
@@ -330,8 +361,11 @@ class Transport:
                         cancelled = True
                         await self._cancel(job, timeout.cancel, sse_events)
         finally:
-            if not finished and not cancelled:
-                await self._cancel(job, timeout.cancel, None)
+            try:
+                if not finished and not cancelled:
+                    await self._cancel(job, timeout.cancel, None)
+            finally:
+                state.job_ended(running)
 
     def _decoder(self, job: _Job) -> _Decoder:
         context = job.context
