@@ -20,6 +20,8 @@ from __future__ import annotations
 import functools
 import gzip
 import importlib
+import subprocess
+import sys
 import threading
 import tracemalloc
 import zlib
@@ -692,3 +694,66 @@ def test_a_download_of_an_image_or_binary_type_is_accepted(
     space.on_file(file)
     outcome = run(facade, space.url, Scenario(download=True), ports=ports(space.server))
     assert outcome.content == IMAGE
+
+
+# -- 7, measured as the operating system sees it: a subprocess's peak resident memory -------------
+
+RSS_SCRIPT = """
+import resource, sys
+import anyio
+from flux_sdk import AsyncFluxClient, FluxError, Timeout
+from tests.faults._server import FaultServer
+from tests.faults._space import FakeSpace
+from tests.faults import test_bounds
+
+coding, route = sys.argv[1], sys.argv[2]
+body = test_bounds.bomb(coding)  # made before the baseline: a few hundred KiB
+
+
+def send(_request, exchange):
+    kind = "text/event-stream" if route == "stream" else "image/webp"
+    test_bounds._send_bomb(exchange, coding, kind, chunked=route == "stream")
+
+
+async def job(url):
+    async with AsyncFluxClient(url, timeout=Timeout(idle=10, total=30), token="") as client:
+        try:
+            generation = await client.generate("a fox")
+            if route == "download":
+                await client.download(generation)
+        except FluxError as exc:
+            return type(exc).__name__
+        return "success"
+
+
+with FaultServer("127.0.0.1") as server:
+    space = FakeSpace(server)
+    healthy = anyio.run(job, server.url)  # warms every import and code path up
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    (space.on_stream if route == "stream" else space.on_file)(
+        *(["queue", send] if route == "stream" else [send])
+    )
+    outcome = anyio.run(job, server.url)
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(healthy, outcome, (after - before) // 1024)
+"""
+
+
+@pytest.mark.parametrize("coding", CODINGS)
+@pytest.mark.parametrize("route", ["stream", "download"])
+def test_a_bomb_grows_a_processs_peak_memory_by_little(coding: str, route: str) -> None:
+    # ru_maxrss sees what tracemalloc does not: zlib's, brotli's and zstd's own buffers.
+    done = subprocess.run(
+        [sys.executable, "-c", RSS_SCRIPT, coding, route],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    healthy, outcome, grown_mib = done.stdout.split()
+    expected = "ProtocolError" if route == "stream" else "DownloadError"
+    assert (healthy, outcome) == ("success", expected)
+    # The bomb inflates to 256 MiB; the caps (4 MiB an event, 64 MiB a download) bound it.
+    assert int(grown_mib) < (16 if route == "stream" else 80), done.stdout
