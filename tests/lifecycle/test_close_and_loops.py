@@ -213,7 +213,10 @@ async def test_close_ends_a_stream_waiting_between_events(relay: Relay) -> None:
 # generator first run after its shutdown_asyncgens() began, and the cancel's request runs httpx's.
 # They run to their end before the pool closes, so nothing is left; the warning is asyncio's.
 @pytest.mark.filterwarnings("ignore:asynchronous generator .* was scheduled after:ResourceWarning")
-def test_a_loop_that_ends_with_a_stream_left_open_cancels_its_job(relay: Relay) -> None:
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_a_loop_that_ends_with_a_stream_left_open_cancels_its_job(
+    relay: Relay, backend: str
+) -> None:
     client = AsyncFluxClient(relay.url)
     kept: list[AsyncEventStream] = []  # an object of the app's that holds the stream
 
@@ -221,6 +224,9 @@ def test_a_loop_that_ends_with_a_stream_left_open_cancels_its_job(relay: Relay) 
         kept.append(client.stream(SLOW, num_inference_steps=50))
         await kept[0].__anext__()  # and returns: neither the stream nor the client is closed
 
-    asyncio.run(main())
+    if backend == "asyncio":
+        asyncio.run(main())
+    else:
+        trio.run(main)
     assert_the_space_cancelled_it(relay)
     assert open_connections(relay) == []
