@@ -224,8 +224,15 @@ def _writable_directory(directory: Path, *, create: bool) -> None:
             raise OutputError(
                 f"cannot create the directory {directory}: {reason}; choose another -o"
             ) from exc
-    if not os.access(directory, os.W_OK | os.X_OK):
-        raise OutputError(f"cannot write in {directory}: permission denied; choose another -o")
+    # A real file, not os.access(): root passes that check on /proc, /sys or a read-only mount,
+    # and would find out only after the job.
+    try:
+        fd, probe = tempfile.mkstemp(dir=directory, prefix=".flux-write-check-")
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise OutputError(f"cannot write in {directory}: {reason}; choose another -o") from exc
+    os.close(fd)
+    os.unlink(probe)
 
 
 def output_target(output: str | None) -> OutputTarget:
@@ -270,8 +277,15 @@ def output_target(output: str | None) -> OutputTarget:
                 f"-o {path.name} (converting the Space's WebP to {pil_format})",
             ) from exc
     _writable_directory(path.parent, create=True)
-    if exists and not os.access(path, os.W_OK):
-        raise OutputError(f"cannot write {path}: permission denied; choose another file with -o")
+    if exists:
+        try:
+            with open(path, "ab"):  # opened as it will be replaced, nothing written
+                pass
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            raise OutputError(
+                f"cannot write {path}: {reason}; choose another file with -o"
+            ) from exc
     return OutputTarget(output, pil_format)
 
 
@@ -300,7 +314,10 @@ def _lost_image(generation: Generation, *, local: bool) -> str:
     """What the message of a failed save says about the image that was made."""
     if local:
         # The local Space stops with the command: its URL would be a dead link.
-        return "the local Space that made it stops with this command, so run it again"
+        return (
+            "the local Space that made it stops with this command: "
+            "run it again with an -o that can be written"
+        )
     return f"the image stays on the Space for a while at {generation.url}"
 
 

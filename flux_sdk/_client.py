@@ -386,7 +386,7 @@ class AsyncFluxClient:
             >>> image.size  # doctest: +SKIP
             (1024, 1024)
         """
-        require_pillow()
+        require_pillow("client.image()")
         return to_pil_image(await self.download(generation))
 
     async def save(self, generation: Generation, path: str | os.PathLike[str]) -> Path:

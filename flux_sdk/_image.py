@@ -26,8 +26,11 @@ IMAGE_FORMATS: Final[dict[str, str | None]] = {
 """Each file extension ``flux generate -o`` writes, and its Pillow format; None: as served."""
 
 
-def require_pillow() -> None:
+def require_pillow(feature: str = "converting images") -> None:
     """Check that Pillow can be imported, before any work that would need it.
+
+    Args:
+        feature: What needs it, for the message (e.g. ``"client.image()"``).
 
     Raises:
         MissingExtraError: Pillow is not installed; the message names the ``pil`` extra.
@@ -35,7 +38,7 @@ def require_pillow() -> None:
     try:
         importlib.import_module("PIL.Image")
     except ImportError as exc:
-        raise MissingExtraError("pil", "Pillow", "converting images") from exc
+        raise MissingExtraError("pil", "Pillow", feature) from exc
 
 
 def to_pil_image(data: bytes) -> Image.Image:

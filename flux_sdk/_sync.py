@@ -405,7 +405,7 @@ class FluxClient:
             >>> client.image(client.generate("a fox")).size  # doctest: +SKIP
             (1024, 1024)
         """
-        require_pillow()  # before the hop and the download
+        require_pillow("client.image()")  # before the hop and the download
         return self._call(lambda: self._async.image(generation))
 
     def save(self, generation: Generation, path: str | os.PathLike[str]) -> Path:

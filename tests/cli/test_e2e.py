@@ -169,8 +169,10 @@ def test_a_whitespace_only_prompt_is_refused_like_an_empty_one() -> None:
         ("fox", 2, ["no extension", ".webp, .png, .jpg or .jpeg"]),
         ("blocker/fox.webp", 1, ["cannot create the directory", "blocker"]),
         ("x" * 300 + ".webp", 1, ["cannot write", "too long"]),
+        # Nobody can create a file in /proc, root included (whom os.access() lets through).
+        ("/proc/fox.webp", 1, ["cannot write in /proc", "choose another -o"]),
     ],
-    ids=["unknown-extension", "no-extension", "parent-is-a-file", "name-too-long"],
+    ids=["unknown-extension", "no-extension", "parent-is-a-file", "name-too-long", "proc"],
 )
 def test_an_unusable_output_is_refused_before_submitting(
     tmp_path: Path, output: str, code: int, phrases: list[str]

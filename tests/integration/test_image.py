@@ -42,4 +42,4 @@ def test_without_pillow_image_names_the_extra_before_any_download(
         with pytest.raises(MissingExtraError) as caught:
             client.image(generation)
     assert caught.value.extra == "pil"
-    assert "pip install 'flux-sdk[pil]'" in str(caught.value)
+    assert str(caught.value) == "client.image() needs Pillow: pip install 'flux-sdk[pil]'"
