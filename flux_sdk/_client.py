@@ -101,7 +101,12 @@ class AsyncEventStream:
 
     async def close(self) -> None:
         """Stop following the job; cancels it on the Space if it has not finished."""
-        await self._events.aclose()
+        try:
+            await self._events.aclose()
+        except RuntimeError as exc:
+            # The client's close() is ending this job at the same moment, and waits for it.
+            if "already running" not in str(exc):
+                raise
 
 
 class AsyncFluxClient:
@@ -351,6 +356,8 @@ class AsyncFluxClient:
                         max_retries=max_retries,
                         wait_on_quota=wait_on_quota,
                     )
+                except ClientClosedError:
+                    raise  # the whole batch ends: not one job's outcome
                 except FluxError as exc:
                     outcome = exc
             outcomes[index] = outcome

@@ -60,6 +60,10 @@ class LoopThread:
         """Whether the caller runs on this loop's own thread."""
         return self._thread is threading.current_thread()
 
+    def running_portal(self) -> BlockingPortal | None:
+        """The portal if the loop runs in this process, without starting it."""
+        return self._portal
+
     def portal(self) -> BlockingPortal:
         """The running loop's portal, starting the thread on first use."""
         portal = self._portal

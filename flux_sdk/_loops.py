@@ -17,7 +17,7 @@ import contextlib
 import os
 import threading
 import weakref
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from types import TracebackType
 
 import anyio
@@ -51,20 +51,47 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
-def _scheduler() -> Callable[[Callable[[], object]], object]:
-    """A thread-safe way to run a callback on the current event loop (asyncio or trio)."""
+def _scheduler() -> Callable[[Callable[[], object]], None]:
+    """A thread-safe way to start a task on the current event loop (asyncio or trio).
+
+    It holds the loop weakly: the state that keeps it is stored per loop, and a strong
+    reference would keep every loop a client ever ran on alive.
+    """
     try:
-        loop = asyncio.get_running_loop()
+        loop_ref = weakref.ref(asyncio.get_running_loop())
     except RuntimeError:
         import trio
 
-        token = trio.lowlevel.current_trio_token()
-        return lambda callback: token.run_sync_soon(callback)
-    return lambda callback: loop.call_soon_threadsafe(callback)
+        token_ref = weakref.ref(trio.lowlevel.current_trio_token())
+
+        def on_trio(start: Callable[[], object]) -> None:
+            token = token_ref()
+            if token is not None:
+                token.run_sync_soon(start)
+
+        return on_trio
+
+    def on_asyncio(start: Callable[[], object]) -> None:
+        loop = loop_ref()
+        if loop is not None:
+            loop.call_soon_threadsafe(start)
+
+    return on_asyncio
+
+
+def _spawn(closing: Callable[[], Awaitable[None]]) -> Callable[[], object]:
+    """A callback, run on its own loop, that starts ``closing()`` there as a task."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        import trio
+
+        return lambda: trio.lowlevel.spawn_system_task(closing)
+    return lambda: asyncio.ensure_future(closing())
 
 
 class LoopState:
-    """One event loop's pool, config locks and running calls."""
+    """One event loop's pool, config locks, running calls and open jobs."""
 
     def __init__(
         self, http: httpx.AsyncClient, *, close_transport_at_loop_end: bool, cleanup: float
@@ -75,17 +102,23 @@ class LoopState:
         # Jobs' event generators, also those suspended between events (no call running).
         self.jobs: weakref.WeakSet[AsyncGenerator[object, None]] = weakref.WeakSet()
         self.running_jobs: set[anyio.Event] = set()
-        self._cleanup = cleanup
         self.drained: anyio.Event | None = None
+        self.ended = False
+        """The pool is closed: by ``close()``, or because the loop ended."""
+        self.done = threading.Event()
+        """Set once closed, for a closer on another loop or thread."""
+        self._closing: anyio.Event | None = None
         self._locks: dict[str, anyio.Lock] = {}
+        self._cleanup = cleanup
         self._schedule = _scheduler()
+        self._start_closing = _spawn(self.aclose)
         self._close_at_loop_end = close_transport_at_loop_end
-        self._closer = self._closing()
+        self._closer: AsyncGenerator[None, bool] | None = self._closing_at_loop_end()
         # Started here, so that the loop knows it and finalises it when it shuts down.
         with contextlib.suppress(StopIteration):
             self._closer.__anext__().send(None)
 
-    async def _closing(self) -> AsyncGenerator[None, bool]:
+    async def _closing_at_loop_end(self) -> AsyncGenerator[None, bool]:
         explicit = False
         try:
             explicit = yield
@@ -99,6 +132,14 @@ class LoopState:
                 if explicit or self._close_at_loop_end:
                     with contextlib.suppress(Exception):
                         await self.http.aclose()
+                self._ended()
+
+    def _ended(self) -> None:
+        self.ended = True
+        # What refers to the loop goes, so that the loop can be collected once it is over.
+        self._closer = None
+        self.drained = self._closing = None
+        self.done.set()
 
     def lock(self, key: str) -> anyio.Lock:
         """A lock for ``key`` (one per Space's config), made on this loop."""
@@ -108,23 +149,42 @@ class LoopState:
         return lock
 
     async def aclose(self) -> None:
-        """Cancel the calls and jobs here (on the Space too), bounded, then close the pool."""
+        """Cancel the calls and jobs here (on the Space too), bounded, then close the pool.
+
+        A second ``aclose()`` while the first works waits for it.
+        """
         with anyio.CancelScope(shield=True):
-            deadline = anyio.current_time() + self._cleanup
-            if self.calls:
-                self.drained = anyio.Event()
-                for scope in list(self.calls):
-                    scope.cancel()
+            if self.ended:
+                return
+            if self._closing is not None:
+                closing = self._closing
                 with anyio.move_on_after(self._cleanup):
-                    await self.drained.wait()
-            await self.finish_jobs(deadline)
-            await self.close_pool()
+                    await closing.wait()
+                return
+            closing = self._closing = anyio.Event()
+            try:
+                deadline = anyio.current_time() + self._cleanup
+                if self.calls:
+                    drained = self.drained = anyio.Event()
+                    for scope in list(self.calls):
+                        scope.cancel()
+                    with anyio.move_on_after(self._cleanup):
+                        await drained.wait()
+                await self.finish_jobs(deadline)
+                closer = self._closer
+                if closer is not None:
+                    # RuntimeError: the loop's end is finalising it right now.
+                    with contextlib.suppress(StopAsyncIteration, RuntimeError):
+                        await closer.asend(True)
+            finally:
+                closing.set()
 
     async def finish_jobs(self, deadline: float) -> None:
         """End every job still open here (each cancels itself on the Space), by ``deadline``."""
         with anyio.move_on_after(max(deadline - anyio.current_time(), 0.0)):
             for job in list(self.jobs):
-                # RuntimeError: being closed already (by the loop's shutdown); waited for below.
+                # RuntimeError: being closed already (by the loop's end, or by its reader's
+                # task); waited for below.
                 with contextlib.suppress(RuntimeError):
                     await job.aclose()
             for ended in list(self.running_jobs):
@@ -141,25 +201,11 @@ class LoopState:
         self.running_jobs.discard(ended)
         ended.set()
 
-    async def close_pool(self) -> None:
-        """Close the pool now (idempotent)."""
-        with contextlib.suppress(StopAsyncIteration):
-            await self._closer.asend(True)
-
-    def cancel_soon(self) -> None:
-        """From another loop or thread: cancel the calls running here."""
-
-        def cancel() -> None:
-            for scope in list(self.calls):
-                scope.cancel()
-
-        # The loop may have ended already; then nothing runs on it.
+    def close_soon(self) -> None:
+        """From another loop or thread: close this loop's state on its own loop."""
+        # The loop may have ended already; then nothing runs on it any more.
         with contextlib.suppress(Exception):
-            self._schedule(cancel)
-
-    @property
-    def closed(self) -> bool:
-        return self.http.is_closed
+            self._schedule(self._start_closing)
 
 
 class Loops:
@@ -191,7 +237,7 @@ class Loops:
         )
         self._var.set(state)
         with self._states_lock:  # loops on other threads may be making theirs
-            self.states[:] = [kept for kept in self.states if not kept.closed]
+            self.states[:] = [kept for kept in self.states if not kept.ended]
             self.states.append(state)
         return state
 
@@ -208,14 +254,26 @@ class Loops:
         self.current().jobs.add(job)
 
     async def aclose(self) -> None:
-        """Refuse new calls, cancel running ones everywhere, close this loop's pool."""
+        """Refuse new calls; on every loop, cancel the calls and jobs and close the pool.
+
+        This loop's are closed here; other loops' on their own loops, waited for (bounded).
+        """
         self.closed = True
         mine = self._var.get(None)
-        for state in self.states:
-            if state is not mine:
-                state.cancel_soon()
+        with self._states_lock:
+            others = [s for s in self.states if s is not mine and not s.ended]
+        for state in others:
+            state.close_soon()
         if mine is not None and mine.process == _process:
             await mine.aclose()
+        if others:
+
+            def wait_for_others() -> None:
+                for state in others:
+                    state.done.wait(self._cleanup)
+
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(wait_for_others)
 
 
 class Call:
@@ -238,6 +296,8 @@ class Call:
         self._state = self._loops.current()
         self._scope.__enter__()
         self._state.calls.add(self._scope)
+        if self._loops.closed:  # closed meanwhile, by another thread: too late to join in
+            self._scope.cancel()
 
     async def __aexit__(
         self,
@@ -252,9 +312,6 @@ class Call:
             state.drained.set()
         if not self._loops.closed:
             return
-        if state.drained is None and not state.calls:
-            # Closed from another loop: the last call here closes this loop's pool.
-            await state.close_pool()
         # Only close() cancels this scope; anything else that broke because the pool closed
         # under it says so too.
         if swallowed or (isinstance(exc, Exception) and not isinstance(exc, FluxError)):

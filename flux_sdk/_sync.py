@@ -70,35 +70,28 @@ class EventStream:
     stream cancels the job on the Space and releases the connection.
     """
 
-    def __init__(self, loop: LoopThread, stream: AsyncEventStream, cleanup: float) -> None:
+    def __init__(self, client: FluxClient, stream: AsyncEventStream, cleanup: float) -> None:
         self._items: queue.SimpleQueue[_Item] = queue.SimpleQueue()
         self._finished = threading.Event()
-        self._loop = loop
+        # The client, not only its loop: while the stream is in use, the client must not be
+        # collected (its finaliser would close it under the stream).
+        self._client = client
+        self._loop = client._loop  # pyright: ignore[reportPrivateUsage]
         self._stream = stream
         self._cleanup = cleanup
         self._scope: anyio.CancelScope | None = None
         self._done = False
+        self._pid = os.getpid()
         self._finalizer: weakref.finalize[..., EventStream] | None = None
 
     def _start(self) -> None:
-        _future, scope = self._loop.portal().start_task(self._pump)
+        # The pump holds what it feeds, never the stream itself, so that a stream dropped
+        # unfinished (no ``with``, a ``break``) is collected and its finaliser cancels the job.
+        _future, scope = self._loop.portal().start_task(
+            _pump, self._stream, self._items, self._finished
+        )
         self._scope = scope
-        # Dropped unfinished (a Ctrl-C between events, no ``with``): the job is cancelled.
         self._finalizer = weakref.finalize(self, _cancel_soon, self._loop, scope)
-
-    async def _pump(self, *, task_status: TaskStatus[anyio.CancelScope]) -> None:
-        try:
-            with anyio.CancelScope() as scope:
-                task_status.started(scope)
-                try:
-                    async with self._stream as events:
-                        async for event in events:
-                            self._items.put(event)
-                except Exception as exc:
-                    self._items.put(exc)
-        finally:
-            self._items.put(_END)
-            self._finished.set()
 
     def __enter__(self) -> Self:
         return self
@@ -138,15 +131,41 @@ class EventStream:
         """Stop following the job; cancels it on the Space if it has not finished."""
         self._done = True
         scope = self._scope
-        if scope is None:
-            return  # never started: nothing was sent
+        if scope is None or self._pid != os.getpid():
+            return  # never started (nothing was sent), or the parent's, in a forked child
         if self._finalizer is not None:
             self._finalizer.detach()
         if not self._finished.is_set():
             _cancel_soon(self._loop, scope)
-        # Bounded: the pump's clean-up posts the cancel within Timeout.cancel. A second
-        # Ctrl-C ends this wait at once.
-        self._finished.wait(self._cleanup)
+        # Bounded: the pump's clean-up posts the cancel within Timeout.cancel.
+        try:
+            self._finished.wait(self._cleanup)
+        except BaseException:
+            # A second Ctrl-C: out at once, and nothing waits at exit either.
+            self._client._skip_close_at_exit()  # pyright: ignore[reportPrivateUsage]
+            raise
+
+
+async def _pump(
+    stream: AsyncEventStream,
+    items: queue.SimpleQueue[_Item],
+    finished: threading.Event,
+    *,
+    task_status: TaskStatus[anyio.CancelScope],
+) -> None:
+    """Feed ``stream``'s events (or its error) to ``items``, on the loop's thread."""
+    try:
+        with anyio.CancelScope() as scope:
+            task_status.started(scope)
+            try:
+                async with stream as events:
+                    async for event in events:
+                        items.put(event)
+            except Exception as exc:
+                items.put(exc)
+    finally:
+        items.put(_END)
+        finished.set()
 
 
 def _cancel_soon(loop: LoopThread, scope: anyio.CancelScope) -> None:
@@ -154,27 +173,31 @@ def _cancel_soon(loop: LoopThread, scope: anyio.CancelScope) -> None:
     if loop.in_loop():
         scope.cancel()
         return
-    # RuntimeError or ClientClosedError: the loop has stopped; nothing runs any more.
-    with contextlib.suppress(RuntimeError, ClientClosedError):
-        loop.portal().call(scope.cancel)
+    portal = loop.running_portal()
+    if portal is None:
+        return  # the loop has stopped (or is the parent's, in a forked child)
+    # RuntimeError: it stopped meanwhile; nothing runs any more.
+    with contextlib.suppress(RuntimeError):
+        portal.call(scope.cancel)
 
 
-def _close(loop: LoopThread, client: AsyncFluxClient, wait: float) -> None:
+def _close(loop: LoopThread, client: AsyncFluxClient, wait: float, done: threading.Event) -> None:
     """Close ``client`` on ``loop`` (cancelling its jobs), then end the loop's thread."""
-    if not loop.started:
-        client._transport.close_now()  # pyright: ignore[reportPrivateUsage]
-        loop.stop(wait)
-        return
     if loop.in_loop():
         # Collected on the loop's own thread, which must not block on itself.
-        threading.Thread(target=_close, args=(loop, client, wait), daemon=True).start()
+        threading.Thread(target=_close, args=(loop, client, wait, done), daemon=True).start()
         return
     try:
-        loop.portal().call(client.close)
-    except (RuntimeError, ClientClosedError):
-        pass  # the loop has stopped already
+        portal = loop.running_portal()
+        if portal is None:
+            client._transport.close_now()  # pyright: ignore[reportPrivateUsage]
+        else:
+            # RuntimeError: the loop has stopped already.
+            with contextlib.suppress(RuntimeError):
+                portal.call(client.close)
     finally:
         loop.stop(wait)
+        done.set()
 
 
 class FluxClient:
@@ -239,8 +262,14 @@ class FluxClient:
         )
         self._timeout = Timeout.coerce(timeout)
         self._loop = LoopThread()
+        self._closed = threading.Event()
         self._finalizer = weakref.finalize(
-            self, _close, self._loop, self._async, self._timeout.cancel + _CLEANUP_MARGIN
+            self,
+            _close,
+            self._loop,
+            self._async,
+            self._timeout.cancel + _CLEANUP_MARGIN,
+            self._closed,
         )
 
     @property
@@ -279,6 +308,13 @@ class FluxClient:
         does any call made after. Idempotent; bounded by ``Timeout.cancel``.
         """
         self._finalizer()
+        if not self._loop.in_loop():
+            # Another thread's close() may be at work: return when it has closed.
+            self._closed.wait(self._timeout.cancel + _CLEANUP_MARGIN)
+
+    def _skip_close_at_exit(self) -> None:
+        """After a second Ctrl-C: nothing of this client waits at interpreter exit."""
+        self._finalizer.atexit = False
 
     def _cleanup(self, timeout: TimeoutTypes | None) -> float:
         """How long a cancelled call's clean-up may take (its cancel must reach the Space)."""
@@ -315,7 +351,7 @@ class FluxClient:
                     ended.wait(self._cleanup(timeout))
                 except BaseException:
                     # A second Ctrl-C: out at once, and nothing waits at exit either.
-                    self._finalizer.detach()
+                    self._skip_close_at_exit()
                     raise
             raise
 
@@ -354,7 +390,7 @@ class FluxClient:
     ) -> EventStream:
         """Start a job and follow it event by event; see `AsyncFluxClient.stream`."""
         return EventStream(
-            self._loop,
+            self,
             self._async.stream(
                 prompt,
                 protocol=protocol,

@@ -8,7 +8,9 @@ client is left (no thread, no connection).
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
+import weakref
 from collections.abc import Callable
 
 import anyio
@@ -63,7 +65,7 @@ def test_close_from_another_thread_cancels_the_running_job(relay: Relay) -> None
     worker.join(LIMIT)
     assert not worker.is_alive()
     assert len(outcome) == 1
-    assert isinstance(outcome[0], ClientClosedError)
+    assert isinstance(outcome[0], ClientClosedError), repr(outcome[0])
     assert "closed while the call ran" in str(outcome[0])
     assert_the_space_cancelled_it(relay)
     assert set(threading.enumerate()) - before == set()
@@ -230,3 +232,83 @@ def test_a_loop_that_ends_with_a_stream_left_open_cancels_its_job(
         trio.run(main)
     assert_the_space_cancelled_it(relay)
     assert open_connections(relay) == []
+
+
+def test_a_sync_stream_dropped_unfinished_cancels_its_job(relay: Relay) -> None:
+    with FluxClient(relay.url) as client:
+        for _ in client.stream(SLOW, num_inference_steps=50):
+            break  # no ``with``: the stream is dropped here
+        gc.collect()
+        assert_the_space_cancelled_it(relay)
+
+
+def test_a_stream_keeps_its_client_alive(relay: Relay) -> None:
+    # The client is garbage as soon as stream() returns; its stream must still work.
+    kinds = [type(event).__name__ for event in FluxClient(relay.url).stream(FAST)]
+    assert kinds[-1] == "Completed"
+    assert relay.cancels() == []
+
+
+def test_close_still_works_after_a_second_ctrl_c(relay: Relay) -> None:
+    client = FluxClient(relay.url)
+    client.generate(FAST)
+    client._skip_close_at_exit()  # pyright: ignore[reportPrivateUsage]  # what it does
+    client.close()
+    assert client.is_closed
+    assert not [t for t in threading.enumerate() if t.name == "flux-sdk event loop"]
+
+
+def test_close_from_another_loop_ends_a_stream_waiting_there(relay: Relay) -> None:
+    client = AsyncFluxClient(relay.url)
+    opened, gate = threading.Event(), threading.Event()
+    after: list[BaseException] = []
+
+    async def reader() -> None:
+        events = client.stream(SLOW, num_inference_steps=50)
+        await events.__anext__()
+        opened.set()
+        await anyio.to_thread.run_sync(gate.wait, abandon_on_cancel=True)
+        try:
+            await events.__anext__()
+        except ClientClosedError as exc:
+            after.append(exc)
+        await events.close()
+
+    worker, outcome = run_in_thread(lambda: trio.run(reader))
+    assert opened.wait(LIMIT)
+    asyncio.run(client.close())  # another loop, another thread
+    assert_the_space_cancelled_it(relay)  # before close() returned
+    gate.set()
+    worker.join(LIMIT)
+    assert outcome == [None]
+    assert len(after) == 1
+
+
+def test_two_closes_at_once_are_one(relay: Relay) -> None:
+    client = AsyncFluxClient(relay.url)
+
+    async def main() -> None:
+        await one_job(client)
+        await asyncio.gather(client.close(), client.close())
+
+    asyncio.run(main())
+    assert client.is_closed
+    assert open_connections(relay) == []
+
+
+@pytest.mark.parametrize("closed", [True, False], ids=["closed", "never-closed"])
+def test_a_finished_loop_is_not_kept_alive_by_a_client(relay: Relay, closed: bool) -> None:
+    loops: list[weakref.ref[asyncio.AbstractEventLoop]] = []
+    client = AsyncFluxClient(relay.url)
+
+    async def main() -> None:
+        loops.append(weakref.ref(asyncio.get_running_loop()))
+        await one_job(client)
+        if closed:
+            await client.close()
+
+    for _ in range(3):
+        if not closed or not client.is_closed:
+            asyncio.run(main())
+    gc.collect()
+    assert [ref for ref in loops if ref() is not None] == []
