@@ -324,6 +324,12 @@ class FluxClient:
     def _call(self, func: Callable[[], Awaitable[_T]], timeout: TimeoutTypes | None = None) -> _T:
         if self._async.is_closed:
             raise ClientClosedError()
+        if self._loop.in_loop():
+            # It would wait on the very thread that must run it.
+            raise RuntimeError(
+                "a FluxClient cannot be called from its own event-loop thread (e.g. from a "
+                "generate_many progress callback); record what you need there and call after"
+            )
         ended = threading.Event()
 
         async def run() -> _T:
@@ -415,7 +421,8 @@ class FluxClient:
     ) -> list[Generation | FluxError]:
         """Generate many images concurrently; see `AsyncFluxClient.generate_many`.
 
-        ``progress`` is called on the client's event-loop thread.
+        ``progress`` is called on the client's event-loop thread, where calling the client
+        itself raises `RuntimeError` (it would wait on the thread that must run it).
         """
         return self._call(
             lambda: self._async.generate_many(

@@ -211,3 +211,20 @@ async def test_sync_client_inside_a_running_event_loop(router: respx.MockRouter)
             kinds = [type(e) for e in events]
     assert generation.seed == 1234
     assert kinds[-1] is Completed
+
+
+def test_calling_the_client_from_its_own_loop_thread_says_so(router: respx.MockRouter) -> None:
+    line = QUEUE_OK[2]
+    mount_queue(router, 6, line.post, line.stream)
+    errors: list[BaseException] = []
+    with FluxClient(BASE) as client:
+
+        def progress(done: int, total: int) -> None:
+            try:
+                client.generate(sample_request())
+            except RuntimeError as exc:
+                errors.append(exc)
+
+        client.generate_many([sample_request()], progress=progress)
+    assert len(errors) == 1
+    assert "own event-loop thread" in str(errors[0])
