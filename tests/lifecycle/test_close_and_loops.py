@@ -68,7 +68,8 @@ def test_close_from_another_thread_cancels_the_running_job(relay: Relay) -> None
     assert isinstance(outcome[0], ClientClosedError), repr(outcome[0])
     assert "closed while the call ran" in str(outcome[0])
     assert_the_space_cancelled_it(relay)
-    assert set(threading.enumerate()) - before == set()
+    # The relay's own threads come and go with the connections it relays.
+    assert [t for t in set(threading.enumerate()) - before if t.name != "lifecycle-relay"] == []
     assert open_connections(relay) == []
 
 
