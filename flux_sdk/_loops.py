@@ -26,7 +26,7 @@ from anyio.lowlevel import RunVar
 
 from ._errors import ClientClosedError, FluxError
 
-__all__ = ["Call", "LoopState", "Loops"]
+__all__ = ["CLOSED_WHILE_RUNNING", "Call", "LoopState", "Loops"]
 
 # Bumped in a forked child: a state made before the fork holds the parent's sockets.
 _process = 0
@@ -35,7 +35,7 @@ _process = 0
 _inherited: list[object] = []
 _all_loops: weakref.WeakSet[Loops] = weakref.WeakSet()
 
-_CLOSED_WHILE_RUNNING = "the client was closed while the call ran; its job was cancelled"
+CLOSED_WHILE_RUNNING = "the client was closed while the call ran; its job was cancelled"
 
 
 def _after_fork_in_child() -> None:
@@ -315,4 +315,4 @@ class Call:
         # Only close() cancels this scope; anything else that broke because the pool closed
         # under it says so too.
         if swallowed or (isinstance(exc, Exception) and not isinstance(exc, FluxError)):
-            raise ClientClosedError(_CLOSED_WHILE_RUNNING) from exc
+            raise ClientClosedError(CLOSED_WHILE_RUNNING) from exc

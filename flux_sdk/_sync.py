@@ -41,6 +41,7 @@ from ._config import (
 from ._errors import ClientClosedError, FluxError
 from ._image import require_pillow
 from ._loop_thread import LoopThread
+from ._loops import CLOSED_WHILE_RUNNING
 from ._models import Event, GenerateParams, GenerateRequest, Generation
 from ._spaces import SpaceDescriptor
 
@@ -345,8 +346,8 @@ class FluxClient:
         try:
             return future.result()
         except CancelledError:
-            # Only close() cancels the loop's tasks.
-            raise ClientClosedError() from None
+            # Only close() cancels the loop's tasks (ending the loop: the call was running).
+            raise ClientClosedError(CLOSED_WHILE_RUNNING) from None
         except BaseException:
             if not future.done():
                 # Ctrl-C, or another exception raised into this thread: cancel the task, whose
