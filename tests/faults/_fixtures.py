@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tracemalloc
 from collections.abc import Iterator
 
 import pytest
@@ -60,3 +61,18 @@ def refused_port() -> Iterator[RefusedPort]:
     port = RefusedPort()
     yield port
     port.close()
+
+
+@pytest.fixture
+def traced() -> Iterator[None]:
+    """Trace Python allocations during the test, for `peak_memory`."""
+    tracemalloc.start()
+    try:
+        yield
+    finally:
+        tracemalloc.stop()
+
+
+def peak_memory() -> int:
+    """The peak of traced memory so far, in bytes (under the `traced` fixture)."""
+    return tracemalloc.get_traced_memory()[1]

@@ -8,3 +8,4 @@ from tests.faults._fixtures import other_host as other_host
 from tests.faults._fixtures import other_port as other_port
 from tests.faults._fixtures import refused_port as refused_port
 from tests.faults._fixtures import space as space
+from tests.faults._fixtures import traced as traced

@@ -23,9 +23,8 @@ import importlib
 import subprocess
 import sys
 import threading
-import tracemalloc
 import zlib
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +42,7 @@ from flux_sdk import (
     Timeout,
 )
 from flux_sdk._protocol import accept_encoding
+from tests.faults._fixtures import peak_memory
 from tests.faults._runner import (
     GUARD,
     PROMPT,
@@ -67,19 +67,6 @@ IDLE = Timeout(connect=5, idle=0.5, total=None, cancel=2)
 
 def ports(*servers: FaultServer) -> list[int]:
     return [server.port for server in servers]
-
-
-@pytest.fixture
-def traced() -> Iterator[None]:
-    tracemalloc.start()
-    try:
-        yield
-    finally:
-        tracemalloc.stop()
-
-
-def peak_memory() -> int:
-    return tracemalloc.get_traced_memory()[1]
 
 
 def brotli_compress(chunks: list[bytes]) -> bytes:

@@ -7,8 +7,6 @@ matrix in docs/reliability.md lists the same cases with measured times to fail.
 
 from __future__ import annotations
 
-import tracemalloc
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,6 +24,7 @@ from flux_sdk import (
     SpaceUnavailableError,
     Timeout,
 )
+from tests.faults._fixtures import peak_memory
 from tests.faults._runner import TOKEN, Facade, Scenario, run
 from tests.faults._server import Exchange, FaultServer, RefusedPort, Request
 from tests.faults._space import (
@@ -53,19 +52,6 @@ def first_block(space: FakeSpace, protocol: Protocol, request: Request) -> bytes
     if protocol == "call":
         return space.heartbeat("call")
     return space.success("queue", space.event_id(request))[0]
-
-
-@pytest.fixture
-def traced() -> Iterator[None]:
-    tracemalloc.start()
-    try:
-        yield
-    finally:
-        tracemalloc.stop()
-
-
-def peak_memory() -> int:
-    return tracemalloc.get_traced_memory()[1]
 
 
 # -- the happy path, as the baseline every fault is compared with ----------------------------
