@@ -69,8 +69,9 @@ class SpaceDescriptor:
     name: str
     url: str
     inputs: tuple[str, ...]
-    defaults: GenerateParams = field(default_factory=lambda: GenerateParams())
-    limits: Mapping[str, Limit] = field(default_factory=lambda: MappingProxyType({}))
+    # Named factories, not lambdas: the API reference shows a default as its factory's call.
+    defaults: GenerateParams = field(default_factory=GenerateParams)
+    limits: Mapping[str, Limit] = field(default_factory=dict[str, Limit])  # read-only after init
     aliases: tuple[str, ...] = ()
     api_name: str = "infer"
     previews: bool = False

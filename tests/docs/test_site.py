@@ -111,6 +111,7 @@ def test_defaults_show_their_values() -> None:
         # Signatures of functions and classes; an attribute's shows its value's source code.
         for signature in (text for text in page.signatures if re.match(r"\w+\(", text)):
             assert not _NAMED_DEFAULT.search(signature), (path, signature)
+            assert "(lambda" not in signature, (path, signature)  # a default_factory's source
         listed = re.search(r"default:\s*_?DEFAULT_[A-Z_]+", "".join(page.text))
         assert listed is None, (path, listed)
     clients = _parse(Path(_SITE, "reference", "clients", "index.html"))
