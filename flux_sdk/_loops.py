@@ -51,7 +51,7 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
-def _scheduler() -> Callable[[Callable[[], object]], None]:
+def _task_starter() -> Callable[[Callable[[], Awaitable[None]]], None]:
     """A thread-safe way to start a task on the current event loop (asyncio or trio).
 
     It holds the loop weakly: the state that keeps it is stored per loop, and a strong
@@ -64,30 +64,19 @@ def _scheduler() -> Callable[[Callable[[], object]], None]:
 
         token_ref = weakref.ref(trio.lowlevel.current_trio_token())
 
-        def on_trio(start: Callable[[], object]) -> None:
+        def on_trio(task: Callable[[], Awaitable[None]]) -> None:
             token = token_ref()
             if token is not None:
-                token.run_sync_soon(start)
+                token.run_sync_soon(lambda: trio.lowlevel.spawn_system_task(task))
 
         return on_trio
 
-    def on_asyncio(start: Callable[[], object]) -> None:
+    def on_asyncio(task: Callable[[], Awaitable[None]]) -> None:
         loop = loop_ref()
         if loop is not None:
-            loop.call_soon_threadsafe(start)
+            loop.call_soon_threadsafe(lambda: asyncio.ensure_future(task()))
 
     return on_asyncio
-
-
-def _spawn(closing: Callable[[], Awaitable[None]]) -> Callable[[], object]:
-    """A callback, run on its own loop, that starts ``closing()`` there as a task."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        import trio
-
-        return lambda: trio.lowlevel.spawn_system_task(closing)
-    return lambda: asyncio.ensure_future(closing())
 
 
 class LoopState:
@@ -110,8 +99,7 @@ class LoopState:
         self._closing: anyio.Event | None = None
         self._locks: dict[str, anyio.Lock] = {}
         self._cleanup = cleanup
-        self._schedule = _scheduler()
-        self._start_closing = _spawn(self.aclose)
+        self._start_task = _task_starter()
         self._close_at_loop_end = close_transport_at_loop_end
         self._closer: AsyncGenerator[None, bool] | None = self._closing_at_loop_end()
         # Started here, so that the loop knows it and finalises it when it shuts down.
@@ -205,7 +193,7 @@ class LoopState:
         """From another loop or thread: close this loop's state on its own loop."""
         # The loop may have ended already; then nothing runs on it any more.
         with contextlib.suppress(Exception):
-            self._schedule(self._start_closing)
+            self._start_task(self.aclose)
 
 
 class Loops:

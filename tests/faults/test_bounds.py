@@ -32,9 +32,7 @@ import anyio
 import pytest
 
 from flux_sdk import (
-    AsyncFluxClient,
     DownloadError,
-    FluxClient,
     FluxConnectionError,
     FluxTimeoutError,
     ProtocolError,
@@ -49,6 +47,8 @@ from tests.faults._runner import (
     Facade,
     Outcome,
     Scenario,
+    _async_client,  # pyright: ignore[reportPrivateUsage]
+    _sync_client,  # pyright: ignore[reportPrivateUsage]
     abandoned_async_generators,
     open_connections,
     run,
@@ -383,13 +383,7 @@ def _run_jobs_async(url: str, scenario: Scenario, jobs: int, backend: str) -> li
         outcomes: list[Outcome] = []
         tasks_before = len(anyio.get_running_tasks())
         with abandoned_async_generators() as abandoned, anyio.fail_after(GUARD):
-            async with AsyncFluxClient(
-                url,
-                protocol=scenario.protocol,
-                timeout=scenario.timeout,
-                token="",
-                max_retries=scenario.max_retries,
-            ) as client:
+            async with _async_client(url, scenario) as client:
                 for _ in range(jobs):
                     outcome = Outcome()
                     outcomes.append(outcome)
@@ -411,13 +405,7 @@ def _run_jobs_sync(url: str, scenario: Scenario, jobs: int) -> list[Outcome]:
     outcomes: list[Outcome] = []
 
     def worker() -> None:
-        with FluxClient(
-            url,
-            protocol=scenario.protocol,
-            timeout=scenario.timeout,
-            token="",
-            max_retries=scenario.max_retries,
-        ) as client:
+        with _sync_client(url, scenario) as client:
             for _ in range(jobs):
                 outcome = Outcome()
                 outcomes.append(outcome)
