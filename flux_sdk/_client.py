@@ -125,7 +125,8 @@ class AsyncFluxClient:
             origins, never logged or shown.
         protocol: ``"auto"`` (default), ``"queue"`` or ``"call"``; see `ProtocolName`.
         timeout: A `Timeout`, or seconds for a whole job.
-        proxy: A proxy URL for all requests (else the usual proxy environment variables).
+        proxy: A proxy URL for all requests (``http://``, ``https://``, ``socks5://`` or
+            ``socks5h://``); else the usual proxy environment variables apply.
         headers: Extra headers sent with every request.
         max_retries: How often to re-send a submission the Space certainly did not accept
             (connection refused, HTTP 429, 502, 503, 504), with exponential backoff and jitter,
@@ -134,6 +135,11 @@ class AsyncFluxClient:
             timeout, wait it out and try again (off by default: it can wait long).
         max_download_bytes: The largest image `download` and `save` accept.
         http_transport: An httpx transport to use instead of the network (tests, mocks).
+            flux-sdk's own never reuses a connection that received bytes past a response's
+            end; a transport given here is used as it is.
+
+    Raises:
+        ValueError: ``proxy`` is not a URL with one of the schemes above.
 
     Example:
         >>> async with AsyncFluxClient() as client:  # doctest: +SKIP

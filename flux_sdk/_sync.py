@@ -217,13 +217,19 @@ class FluxClient:
             origins, never logged or shown.
         protocol: ``"auto"`` (default), ``"queue"`` or ``"call"``; see `ProtocolName`.
         timeout: A `Timeout`, or seconds for a whole job.
-        proxy: A proxy URL for all requests (else the usual proxy environment variables).
+        proxy: A proxy URL for all requests (``http://``, ``https://``, ``socks5://`` or
+            ``socks5h://``); else the usual proxy environment variables apply.
         headers: Extra headers sent with every request.
         max_retries: How often to re-send a submission the Space certainly did not accept;
             see `AsyncFluxClient`.
         wait_on_quota: Wait out a ZeroGPU quota error's ``retry_after`` and try again.
         max_download_bytes: The largest image `download` and `save` accept.
         http_transport: An httpx *async* transport to use instead of the network.
+            flux-sdk's own never reuses a connection that received bytes past a response's
+            end; a transport given here is used as it is.
+
+    Raises:
+        ValueError: ``proxy`` is not a URL with one of the schemes above.
 
     Example:
         >>> with FluxClient() as client:  # doctest: +SKIP

@@ -30,6 +30,7 @@ from httpx_sse import ServerSentEvent
 from . import _protocol as protocol
 from ._auth import SpaceTokenAuth
 from ._config import Timeout
+from ._connections import FramedTransport, check_proxy, environment_mounts
 from ._errors import (
     DownloadError,
     EndpointNotFoundError,
@@ -202,17 +203,26 @@ class Transport:
             "x-gradio-user": "api",
         }
         default_headers.update(headers or {})
+        if proxy is not None:
+            check_proxy(proxy)
         spaces = [httpx.URL(space.url) for space in self.pool.spaces]
         auth = SpaceTokenAuth(token, spaces) if token else None
 
         def make_http() -> httpx.AsyncClient:
+            limits = httpx.Limits(max_connections=512, max_keepalive_connections=64)
+            mounts: dict[str, httpx.AsyncBaseTransport | None] = {}
+            transport = http_transport
+            if transport is None:
+                # Ours, so that a connection that received a stray byte is never reused.
+                transport = FramedTransport(proxy=proxy, limits=limits)
+                if proxy is None:
+                    mounts = environment_mounts(limits)
             return httpx.AsyncClient(
                 headers=default_headers,
                 auth=auth,
                 timeout=_http_timeout(timeout),
-                limits=httpx.Limits(max_connections=512, max_keepalive_connections=64),
-                proxy=proxy,
-                transport=http_transport,
+                transport=transport,
+                mounts=mounts,
                 # Redirects are followed by hand (downloads only), so that the token is decided
                 # per hop; httpx would copy our X-HF-Authorization header to another host.
                 follow_redirects=False,
@@ -793,13 +803,7 @@ def _accept_encoding() -> str:
 
 
 def _download_headers() -> dict[str, str]:
-    return {
-        "accept-encoding": _accept_encoding(),
-        # Never reused: a body longer than its Content-Length leaves the surplus in httpcore's
-        # buffer, where the next request on a kept-alive connection would read it as its own
-        # answer. httpx gives no way to see that surplus, so the connection is not kept.
-        "connection": "close",
-    }
+    return {"accept-encoding": _accept_encoding()}
 
 
 def _too_large(max_bytes: int, status_code: int) -> DownloadError:

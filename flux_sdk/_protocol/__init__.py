@@ -5,6 +5,7 @@ from ._coding import BodyDecoder, accept_encoding
 from ._decode import END, JobContext, Step, StreamEnd, decode_call, decode_queue
 from ._discovery import SpaceConfig, parse_config
 from ._files import is_image_type
+from ._framing import ResponseFraming
 from ._payload import call_body, cancel_body, join_body
 from ._sse import SSEReader
 
@@ -12,6 +13,7 @@ __all__ = [
     "END",
     "BodyDecoder",
     "JobContext",
+    "ResponseFraming",
     "SSEReader",
     "SpaceConfig",
     "Step",

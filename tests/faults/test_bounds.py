@@ -567,15 +567,6 @@ def _stream_fault(space: FakeSpace, fault: str) -> Callable[[Request, Exchange],
     return handler
 
 
-# A surplus after a response's declared end lands in httpcore's parser buffer with the end
-# itself, where httpx's public API cannot see it: the connection goes back to the pool and the
-# next request on it reads the surplus as its answer (FluxConnectionError: "illegal status
-# line"); that connection is then closed, and the job after succeeds. Downloads never keep
-# their connection, so theirs is covered; for the Space's own streams and answers it is a
-# known gap (docs/reliability.md).
-SURPLUS_GAP = pytest.mark.xfail(
-    strict=True, reason="a surplus in httpcore's buffer is invisible to httpx's public API"
-)
 STREAM_FAULTS = {
     "broken-chunk": FluxConnectionError,
     "abandoned-mid-event": ProtocolError,
@@ -583,13 +574,7 @@ STREAM_FAULTS = {
 }
 
 
-@pytest.mark.parametrize(
-    "fault",
-    [
-        pytest.param(fault, marks=SURPLUS_GAP) if fault.startswith("surplus") else fault
-        for fault in STREAM_FAULTS
-    ],
-)
+@pytest.mark.parametrize("fault", list(STREAM_FAULTS))
 def test_a_stream_that_misbehaved_leaves_no_connection_to_reuse(
     facade: Facade, space: FakeSpace, fault: str
 ) -> None:
@@ -607,7 +592,6 @@ def test_a_stream_that_misbehaved_leaves_no_connection_to_reuse(
     assert not connections.reused_after("stream")
 
 
-@SURPLUS_GAP
 def test_a_submission_answer_longer_than_declared_is_not_read_as_the_next_answer(
     facade: Facade, space: FakeSpace
 ) -> None:
