@@ -117,7 +117,7 @@ class ResponseError(FluxError):
     ) -> None:
         self.message = message
         self.retry_after = retry_after
-        self.raw = raw if raw is not None else message
+        self.raw: str | None = raw if raw is not None else message
         self.title = title
         self.status_code = status_code
         self.payload = payload

@@ -86,15 +86,15 @@ class LoopState:
         self, http: httpx.AsyncClient, *, close_transport_at_loop_end: bool, cleanup: float
     ) -> None:
         self.http = http
-        self.process = _process
+        self.process: int = _process
         self.calls: set[anyio.CancelScope] = set()
         # Jobs' event generators, also those suspended between events (no call running).
         self.jobs: weakref.WeakSet[AsyncGenerator[object, None]] = weakref.WeakSet()
         self.running_jobs: set[anyio.Event] = set()
         self.drained: anyio.Event | None = None
-        self.ended = False
+        self.ended: bool = False
         """The pool is closed: by ``close()``, or because the loop ended."""
-        self.done = threading.Event()
+        self.done: threading.Event = threading.Event()
         """Set once closed, for a closer on another loop or thread."""
         self._closing: anyio.Event | None = None
         self._locks: dict[str, anyio.Lock] = {}
@@ -208,7 +208,7 @@ class Loops:
         self._var: RunVar[LoopState] = RunVar("flux_sdk.loop_state")
         self.states: list[LoopState] = []
         self._states_lock = threading.Lock()
-        self.closed = False
+        self.closed: bool = False
         _all_loops.add(self)
 
     def current(self) -> LoopState:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
 
 from pydantic import (
     AfterValidator,
@@ -86,7 +86,7 @@ class GenerateRequest(BaseModel):
         768
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config: ClassVar[ConfigDict] = ConfigDict(frozen=True, extra="forbid")
 
     prompt: _Prompt
     seed: Annotated[StrictInt, Field(ge=0, le=MAX_SEED)] = 0
@@ -142,7 +142,7 @@ class Generation(BaseModel):
         space: The base URL of the Space that made it (one of a pool's, when there are several).
     """
 
-    model_config = ConfigDict(frozen=True)
+    model_config: ClassVar[ConfigDict] = ConfigDict(frozen=True)
 
     url: str
     path: str
@@ -161,7 +161,7 @@ class Queued(BaseModel):
             has timed a job.
     """
 
-    model_config = ConfigDict(frozen=True)
+    model_config: ClassVar[ConfigDict] = ConfigDict(frozen=True)
     type: Literal["queued"] = "queued"
     rank: int | None = None
     queue_size: int | None = None
@@ -175,7 +175,7 @@ class Started(BaseModel):
         eta: The Space's estimate of seconds until the job finishes, or None.
     """
 
-    model_config = ConfigDict(frozen=True)
+    model_config: ClassVar[ConfigDict] = ConfigDict(frozen=True)
     type: Literal["started"] = "started"
     eta: float | None = None
 
@@ -189,7 +189,7 @@ class Progress(BaseModel):
         unit: The unit Gradio reports, usually ``"steps"``.
     """
 
-    model_config = ConfigDict(frozen=True)
+    model_config: ClassVar[ConfigDict] = ConfigDict(frozen=True)
     type: Literal["progress"] = "progress"
     step: int
     total: int | None = None
@@ -205,7 +205,7 @@ class Log(BaseModel):
         title: Its title (e.g. ``"ZeroGPU queue"``), None on Gradio 4.
     """
 
-    model_config = ConfigDict(frozen=True)
+    model_config: ClassVar[ConfigDict] = ConfigDict(frozen=True)
     type: Literal["log"] = "log"
     level: str
     message: str
@@ -220,7 +220,7 @@ class Preview(BaseModel):
         path: Its path on the Space's server.
     """
 
-    model_config = ConfigDict(frozen=True)
+    model_config: ClassVar[ConfigDict] = ConfigDict(frozen=True)
     type: Literal["preview"] = "preview"
     url: str
     path: str
@@ -233,7 +233,7 @@ class Completed(BaseModel):
         generation: The result.
     """
 
-    model_config = ConfigDict(frozen=True)
+    model_config: ClassVar[ConfigDict] = ConfigDict(frozen=True)
     type: Literal["completed"] = "completed"
     generation: Generation
 

@@ -48,9 +48,9 @@ class SpaceState:
         parsed = httpx.URL(url)
         if parsed.scheme not in ("http", "https") or not parsed.host:
             raise ValueError(f"a Space URL must be http(s), got {url!r}")
-        self.url = str(parsed).rstrip("/")
+        self.url: str = str(parsed).rstrip("/")
         self.config: protocol.SpaceConfig | None = None
-        self.rested_until = -math.inf
+        self.rested_until: float = -math.inf
 
     def __repr__(self) -> str:
         return f"SpaceState({self.url!r})"
@@ -62,7 +62,7 @@ class SpacePool:
     def __init__(self, urls: Sequence[str]) -> None:
         if not urls:
             raise ValueError("at least one Space URL is needed")
-        self.spaces = [SpaceState(url) for url in urls]
+        self.spaces: list[SpaceState] = [SpaceState(url) for url in urls]
 
     def candidates(self) -> list[SpaceState]:
         """Spaces to try for a job: those not resting in order, then the resting ones."""

@@ -188,9 +188,9 @@ class Transport:
         max_download_bytes: int,
         max_retries: int,
     ) -> None:
-        self.pool = SpacePool(urls)
+        self.pool: SpacePool = SpacePool(urls)
         self.descriptor = descriptor
-        self.base_url = self.pool.spaces[0].url
+        self.base_url: str = self.pool.spaces[0].url
         self.timeout = timeout
         self.max_download_bytes = max_download_bytes
         self.max_retries = max_retries
