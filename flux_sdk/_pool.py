@@ -7,38 +7,15 @@ that answered "quota exceeded" rests until its ``retry_after``.
 
 from __future__ import annotations
 
-import datetime
 import math
 import time
 from collections.abc import Sequence
 
 import httpx
 
+from . import _policy as policy
 from . import _protocol as protocol
-from ._errors import (
-    FluxConnectionError,
-    FluxError,
-    GPUUnavailableError,
-    QueueFullError,
-    QuotaExceededError,
-    RateLimitError,
-    SpaceUnavailableError,
-)
-
-# Failures that say "this Space cannot take the job now", so another Space may: the job did
-# not run here (or, for a lost connection, cannot be followed any more).
-FAILOVER_ERRORS: tuple[type[FluxError], ...] = (
-    QuotaExceededError,
-    GPUUnavailableError,
-    QueueFullError,
-    RateLimitError,
-    SpaceUnavailableError,
-    FluxConnectionError,
-)
-# How long a Space rests after a quota error that does not say when to come back, and after it
-# could not be reached (so that each job does not pay a connection timeout first).
-DEFAULT_QUOTA_REST = datetime.timedelta(minutes=1)
-UNREACHABLE_REST = datetime.timedelta(seconds=10)
+from ._errors import FluxError
 
 
 class SpaceState:
@@ -75,12 +52,9 @@ class SpacePool:
         return ready + resting
 
     def rest(self, space: SpaceState, error: FluxError) -> None:
-        """Rest ``space`` after a quota error (until its ``retry_after``) or when unreachable."""
-        if isinstance(error, QuotaExceededError):
-            rest = error.retry_after or DEFAULT_QUOTA_REST
-        elif isinstance(error, FluxConnectionError) and len(self.spaces) > 1:
-            rest = UNREACHABLE_REST
-        else:
+        """Rest ``space`` as long as `policy.rest_for` says (quota errors, unreachable)."""
+        rest = policy.rest_for(error, len(self.spaces))
+        if rest is None:
             return
         # The process's clock, not the loop's: a client may be used from several loops, and
         # trio's clock starts anywhere.

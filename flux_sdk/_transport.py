@@ -27,39 +27,32 @@ import anyio
 import httpx
 from httpx_sse import ServerSentEvent
 
+from . import _policy as policy
 from . import _protocol as protocol
 from ._auth import SpaceTokenAuth
 from ._config import Timeout
 from ._connections import FramedTransport, check_proxy, environment_mounts
 from ._errors import (
     DownloadError,
-    EndpointNotFoundError,
     FluxConnectionError,
     FluxError,
     FluxTimeoutError,
     ProtocolError,
-    QuotaExceededError,
     ResponseError,
     TimeoutPhase,
 )
 from ._loops import Call, Loops
 from ._models import Completed, Event, GenerateRequest, Generation, Log
-from ._pool import FAILOVER_ERRORS, SpacePool, SpaceState
-from ._protocol._json import as_object, loads
+from ._pool import SpacePool, SpaceState
+from ._protocol._json import loads
 from ._spaces import SpaceDescriptor
 from ._version import __version__
 
 logger = logging.getLogger("flux_sdk")
 
-_Decoder = Callable[[str, str], protocol.Step]
-
 _MAX_REDIRECTS = 5
 _MAX_ERROR_BODY = 64 * 1024
 _MAX_JSON_BODY = 8 * 1024 * 1024
-# Statuses after which a submission was certainly not accepted, so it is safe to send again:
-# rate limited, the queue is full, or the HF proxy could not reach the app.
-_RETRY_STATUSES = frozenset({429, 502, 503, 504})
-_BACKOFF_BASE, _BACKOFF_CAP = 0.5, 8.0
 # 64 KiB: a save() holds one chunk at a time, so its memory stays flat whatever the size.
 _DOWNLOAD_CHUNK = 64 * 1024
 # After the result the Space closes the stream at once (close_stream, or the end of a /call/
@@ -139,16 +132,6 @@ class JobOptions:
     timeout: Timeout
     max_retries: int
     wait_on_quota: bool
-
-
-@dataclass(frozen=True)
-class _Job:
-    """A job the Space has accepted: enough to follow it and to cancel it."""
-
-    stream_url: str
-    context: protocol.JobContext
-    cancel_body: dict[str, object]
-    queue: bool
 
 
 class _Closing:
@@ -281,7 +264,7 @@ class Transport:
                 return space.config
             answer = await self._send(
                 "GET",
-                f"{space.url}/config",
+                protocol.config_url(space.url),
                 retries=self.max_retries if retries is None else retries,
                 idempotent=True,
             )
@@ -309,14 +292,18 @@ class Transport:
                         async for event in events:
                             yield event
                     return
-                except FAILOVER_ERRORS as exc:
+                except FluxError as exc:
+                    if not policy.fails_over(exc):
+                        raise
                     self.pool.rest(space, exc)
                     failures.append(exc)
                     if position < len(candidates):
                         message = f"{space.url}: {exc}; moving the job to the next Space"
                         logger.warning("%s", message)
                         yield Log(level="warning", message=message, title="flux-sdk")
-            wait = _quota_wait(failures, options, deadline)
+            wait = policy.quota_wait(
+                failures, wait_on_quota=options.wait_on_quota, remaining=deadline.remaining()
+            )
             if wait is None:
                 raise failures[-1]
             message = f"{failures[-1]} Waiting {wait:.0f} s, then trying again (wait_on_quota)."
@@ -344,7 +331,6 @@ class Transport:
                 self._open_stream(job.stream_url, deadline, timeout) as response,
                 contextlib.aclosing(_read_sse(response)) as sse_events,
             ):
-                decode = self._decoder(job)
                 try:
                     while True:
                         with deadline.wait(timeout.idle):
@@ -353,7 +339,7 @@ class Transport:
                             # Not finished: the job may still run (a proxy cut the stream), so
                             # the finally below cancels it.
                             raise ProtocolError("the Space closed the stream before the result")
-                        step = decode(sse.event, self._redact(sse.data))
+                        step = job.decode(sse.event, self._redact(sse.data))
                         if step is None:
                             continue
                         if step is protocol.END or isinstance(step, Completed | ResponseError):
@@ -377,61 +363,38 @@ class Transport:
             finally:
                 state.job_ended(running)
 
-    def _decoder(self, job: _Job) -> _Decoder:
-        context = job.context
-        if job.queue:
-            return lambda _event, data: protocol.decode_queue(data, context)
-        return lambda event, data: protocol.decode_call(event, data, context)
-
     async def _submit(
         self, space: SpaceState, request: GenerateRequest, options: JobOptions
-    ) -> _Job:
+    ) -> protocol.AcceptedJob:
         try:
             return await self._submit_once(space, request, options, refresh=False)
-        except EndpointNotFoundError:
-            # The Space may have moved between Gradio lines (the /gradio_api prefix, §7.1):
-            # discover once more and try again, once.
+        except FluxError as exc:
+            if not policy.rediscovers(exc):
+                raise
             return await self._submit_once(space, request, options, refresh=True)
 
     async def _submit_once(
         self, space: SpaceState, request: GenerateRequest, options: JobOptions, *, refresh: bool
-    ) -> _Job:
+    ) -> protocol.AcceptedJob:
         config = await self.config(space, refresh=refresh, retries=options.max_retries)
-        api = f"{space.url}{config.api_prefix}"
-        data = self.descriptor.data(request)
-        if options.queue:
-            session_hash = uuid.uuid4().hex
-            body = protocol.join_body(data, config.fn_index, session_hash)
-            answer = await self._send(
-                "POST",
-                f"{api}/queue/join",
-                json=body,
-                retries=options.max_retries,
-                timeout=options.timeout,
-            )
-            event_id = _event_id(answer)
-            stream_url = f"{api}/queue/data?session_hash={session_hash}"
-        else:
-            body = protocol.call_body(data)
-            route = f"{api}/call/{self.descriptor.api_name}"
-            answer = await self._send(
-                "POST", route, json=body, retries=options.max_retries, timeout=options.timeout
-            )
-            # A /call/ job's session is its event_id (§4.4).
-            event_id = session_hash = _event_id(answer)
-            stream_url = f"{route}/{event_id}"
-        logger.info("job %s submitted to %s", event_id, space.url)
-        return _Job(
-            stream_url=stream_url,
-            context=protocol.JobContext(
-                base_url=space.url,
-                api_prefix=config.api_prefix,
-                request=request,
-                event_id=event_id,
-            ),
-            cancel_body=protocol.cancel_body(config.fn_index, session_hash, event_id),
-            queue=options.queue,
+        submission = protocol.submission(
+            space.url,
+            config,
+            self.descriptor.api_name,
+            request,
+            self.descriptor.data(request),
+            session_hash=uuid.uuid4().hex if options.queue else None,
         )
+        answer = await self._send(
+            "POST",
+            submission.url,
+            json=submission.body,
+            retries=options.max_retries,
+            timeout=options.timeout,
+        )
+        job = submission.accepted(answer)
+        logger.info("job %s submitted to %s", job.event_id, space.url)
+        return job
 
     @contextlib.asynccontextmanager
     async def _open_stream(
@@ -461,21 +424,23 @@ class Transport:
                 await _close_quietly(response)
 
     async def _cancel(
-        self, job: _Job, seconds: float, events: AsyncIterator[ServerSentEvent] | None
+        self,
+        job: protocol.AcceptedJob,
+        seconds: float,
+        events: AsyncIterator[ServerSentEvent] | None,
     ) -> None:
         # Shielded: this runs while the caller is being cancelled, and must still reach the
         # Space, or the job keeps the Space's single worker (and the user's quota) busy.
-        url = f"{job.context.base_url}{job.context.api_prefix}/cancel"
         with anyio.CancelScope(shield=True), anyio.move_on_after(seconds):
             try:
                 # Through the same capped reading as every answer: even a cancel's answer must
                 # not inflate without bound.
-                await self._exchange("POST", url, job.cancel_body, self.timeout)
+                await self._exchange("POST", job.cancel_url, job.cancel_body, self.timeout)
                 # Any other status raised: the Space answered 200.
-                logger.info("job %s cancelled: HTTP 200", job.context.event_id)
+                logger.info("job %s cancelled: HTTP 200", job.event_id)
             except (httpx.HTTPError, FluxError, RuntimeError) as exc:
                 # RuntimeError: httpx's "client has been closed", when close() gave up waiting.
-                logger.info("job %s: cancel failed: %r", job.context.event_id, exc)
+                logger.info("job %s: cancel failed: %r", job.event_id, exc)
             if events is not None:
                 # The Space confirms with a cancelled result and closes the stream (§4.4).
                 await _drain(events, seconds)
@@ -578,7 +543,13 @@ class Transport:
                 try:
                     return await self._exchange(method, url, json, timeout)
                 except (httpx.TransportError, ResponseError) as exc:
-                    delay = _retry_delay(exc, attempt, retries, idempotent=idempotent)
+                    delay = policy.retry_delay(
+                        exc,
+                        attempt,
+                        retries,
+                        idempotent=idempotent,
+                        jitter=random.uniform(0.5, 1.0),
+                    )
                     # A wait past the job's deadline would only end in a timeout; the Space's
                     # own answer (e.g. "Retry-After: 3600") says more.
                     if delay is None or delay >= _time_left():
@@ -620,25 +591,6 @@ class Transport:
         raise httpx.ReadTimeout(f"no whole answer within {timeout.idle:g} s", request=request)
 
 
-def _retry_delay(
-    exc: httpx.TransportError | ResponseError, attempt: int, retries: int, *, idempotent: bool
-) -> float | None:
-    """Seconds to wait before sending again, or None when the request must not be re-sent."""
-    if attempt >= retries:
-        return None
-    if isinstance(exc, ResponseError):
-        if exc.status_code not in _RETRY_STATUSES:
-            return None
-        if exc.retry_after is not None:
-            return exc.retry_after.total_seconds()
-    # A request that never reached the Space is safe to send again; one that may have reached it
-    # is only safe when repeating it changes nothing (GET /config): a second join could run, and
-    # bill ZeroGPU quota for, the same job twice.
-    elif not (idempotent or isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))):
-        return None
-    return min(_BACKOFF_CAP, _BACKOFF_BASE * 2.0**attempt) * random.uniform(0.5, 1.0)
-
-
 def _time_left() -> float:
     """Seconds until the enclosing cancel scope's deadline (the job's total time)."""
     return anyio.current_effective_deadline() - anyio.current_time()
@@ -646,25 +598,6 @@ def _time_left() -> float:
 
 def _describe(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
-
-
-def _quota_wait(
-    failures: Sequence[FluxError], options: JobOptions, deadline: _Deadline
-) -> float | None:
-    """How long ``wait_on_quota`` waits before trying again, or None to give up now.
-
-    Only when every Space answered "quota exceeded" with a time to come back, and the soonest
-    of those fits in the job's total time.
-    """
-    if not options.wait_on_quota or not failures:
-        return None
-    waits: list[float] = []
-    for failure in failures:
-        if not isinstance(failure, QuotaExceededError) or failure.retry_after is None:
-            return None
-        waits.append(failure.retry_after.total_seconds())
-    wait = min(waits)
-    return wait if wait < deadline.remaining() else None
 
 
 @contextlib.asynccontextmanager
@@ -752,14 +685,6 @@ def _http_url(url: str) -> httpx.URL:
     if target.scheme not in ("http", "https"):
         raise DownloadError(f"refusing to download a non-http(s) URL: {url!r:.200}")
     return target
-
-
-def _event_id(answer: object) -> str:
-    payload = as_object(answer)
-    event_id = payload.get("event_id") if payload is not None else None
-    if not isinstance(event_id, str) or not event_id:
-        raise ProtocolError(f"the Space answered without an event_id: {answer!r:.200}")
-    return event_id
 
 
 async def _error_from(response: httpx.Response, redact: Callable[[str], str]) -> ResponseError:

@@ -6,10 +6,22 @@ from ._decode import END, JobContext, Step, StreamEnd, decode_call, decode_queue
 from ._discovery import SpaceConfig, parse_config
 from ._files import is_image_type
 from ._framing import ResponseFraming
-from ._payload import call_body, cancel_body, join_body
+from ._routes import (
+    AcceptedJob,
+    Submission,
+    call_body,
+    cancel_body,
+    config_url,
+    join_body,
+    submission,
+)
 from ._sse import SSEReader
 
 __all__ = [
+    "AcceptedJob",
+    "Submission",
+    "config_url",
+    "submission",
     "END",
     "BodyDecoder",
     "JobContext",

@@ -39,7 +39,7 @@ from flux_sdk import (
     SpaceUnavailableError,
     Timeout,
 )
-from flux_sdk._transport import _BACKOFF_BASE, _BACKOFF_CAP, _retry_delay
+from flux_sdk._policy import BACKOFF_BASE, BACKOFF_CAP, retry_delay
 from tests.faults._space import CONFIG, IMAGE_PATH, SEED, call_message, queue_message
 
 pytestmark = pytest.mark.anyio
@@ -291,20 +291,19 @@ async def test_backoff_without_retry_after_is_exponential_with_jitter(
     async with AsyncFluxClient(BASE, token="") as client:
         assert (await generate(client)).seed == SEED
     first, second = logged_delays(caplog)
-    assert _BACKOFF_BASE * 0.5 <= first <= _BACKOFF_BASE
-    assert _BACKOFF_BASE <= second <= _BACKOFF_BASE * 2
+    assert BACKOFF_BASE * 0.5 <= first <= BACKOFF_BASE
+    assert BACKOFF_BASE <= second <= BACKOFF_BASE * 2
 
 
 @pytest.mark.parametrize("attempt", range(8))
 def test_backoff_schedule(attempt: int) -> None:
-    # Pure: base 0.5 s doubling per attempt, capped at 8 s, times a jitter in [0.5, 1].
+    # Pure: base 0.5 s doubling per attempt, capped at 8 s, times the jitter given.
     refused = httpx.ConnectError("refused")
-    ceiling = min(_BACKOFF_CAP, _BACKOFF_BASE * 2**attempt)
-    for _ in range(50):
-        delay = _retry_delay(refused, attempt, retries=10, idempotent=False)
-        assert delay is not None
-        assert ceiling * 0.5 <= delay <= ceiling
-    assert _retry_delay(refused, attempt, retries=attempt, idempotent=False) is None
+    ceiling = min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt)
+    for jitter in (0.5, 0.75, 1.0):
+        delay = retry_delay(refused, attempt, retries=10, idempotent=False, jitter=jitter)
+        assert delay == ceiling * jitter
+    assert retry_delay(refused, attempt, retries=attempt, idempotent=False, jitter=1.0) is None
 
 
 async def test_config_is_retried_on_any_transport_failure(space: Space) -> None:

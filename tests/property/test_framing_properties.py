@@ -7,9 +7,6 @@ the response has ended.
 
 from __future__ import annotations
 
-import doctest
-import sys
-
 import h11
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -128,7 +125,3 @@ def test_the_end_of_the_connection_is_not_a_stray_byte() -> None:
     framing = _feed(b"GET", b"HTTP/1.1 204 No Content\r\n\r\n", [])
     framing.received(b"")
     assert framing.reusable
-
-
-def test_docstring_example() -> None:
-    assert doctest.testmod(sys.modules[ResponseFraming.__module__]).failed == 0
