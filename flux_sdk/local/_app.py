@@ -49,7 +49,7 @@ from typing import Any, Final
 
 import gradio as gr
 import numpy as np
-import tqdm  # type: ignore[import-untyped]  # tqdm ships no type information
+import tqdm
 from PIL import Image, ImageDraw, ImageFont
 
 __all__ = [
