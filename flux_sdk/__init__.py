@@ -50,6 +50,7 @@ if TYPE_CHECKING:
         Queued,
         Started,
     )
+    from ._options import CallOptions
     from ._spaces import FLUX_DEV, FLUX_SCHNELL, SPACES, Limit, SpaceDescriptor
     from ._sync import EventStream, FluxClient
 
@@ -60,6 +61,7 @@ __all__ = [
     "SPACES",
     "AsyncEventStream",
     "AsyncFluxClient",
+    "CallOptions",
     "ClientClosedError",
     "Completed",
     "DownloadError",
@@ -101,7 +103,7 @@ __all__ = [
 
 # Public names are imported on first use (PEP 562), so that `import flux_sdk` (and the CLI's
 # --help) does not pay for httpx, pydantic and anyio until something needs them.
-_HOMES = ("._errors", "._config", "._models", "._spaces", "._client", "._sync")
+_HOMES = ("._errors", "._config", "._models", "._options", "._spaces", "._client", "._sync")
 
 
 def __getattr__(name: str) -> object:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import os
 from collections.abc import AsyncGenerator, Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -19,12 +20,12 @@ from ._config import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
     ProtocolName,
-    Timeout,
     TimeoutTypes,
 )
 from ._errors import ClientClosedError, FluxError, InvalidRequestError, ProtocolError
 from ._image import require_pillow, to_pil_image
 from ._models import Completed, Event, GenerateParams, GenerateRequest, Generation
+from ._options import CallOptions, CallSettings, GenerateKeywords, split_keywords
 from ._spaces import SpaceDescriptor, resolve_space
 from ._transport import JobOptions, Transport
 
@@ -32,8 +33,6 @@ if TYPE_CHECKING:
     from PIL import Image
 
 __all__ = ["AsyncEventStream", "AsyncFluxClient"]
-
-_PROTOCOLS = ("auto", "queue", "call")
 
 
 def build_request(
@@ -47,21 +46,6 @@ def build_request(
         prompt = GenerateRequest(**prompt.model_copy(update=dict(params)).model_dump())
     space.check(prompt)
     return prompt
-
-
-def check_protocol(protocol: ProtocolName) -> ProtocolName:
-    """``protocol`` itself, or a ValueError naming the choices."""
-    if protocol not in _PROTOCOLS:
-        raise ValueError(f"protocol must be one of {', '.join(_PROTOCOLS)}; got {protocol!r}")
-    return protocol
-
-
-def check_retries(max_retries: int) -> int:
-    """``max_retries`` itself, or a ValueError when it is not a count."""
-    # Checked at run time too: callers without a type checker pass floats and strings.
-    if type(max_retries) is not int or max_retries < 0:
-        raise ValueError(f"max_retries must be an integer >= 0; got {max_retries!r}")
-    return max_retries
 
 
 class AsyncEventStream:
@@ -161,10 +145,7 @@ class AsyncFluxClient:
         max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES,
         http_transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        self._protocol: ProtocolName = check_protocol(protocol)
-        self._timeout = Timeout.coerce(timeout)
-        self._max_retries = check_retries(max_retries)
-        self._wait_on_quota = wait_on_quota
+        self._settings = CallSettings.of(protocol, timeout, max_retries, wait_on_quota)
         self._space = resolve_space(space)
         if base_url is None:
             urls: Sequence[str] = [self._space.url]
@@ -176,12 +157,12 @@ class AsyncFluxClient:
             urls,
             self._space,
             token=resolve_token(token),
-            timeout=self._timeout,
+            timeout=self._settings.timeout,
             headers=headers,
             proxy=proxy,
             http_transport=http_transport,
             max_download_bytes=max_download_bytes,
-            max_retries=self._max_retries,
+            max_retries=self._settings.max_retries,
         )
 
     @property
@@ -197,10 +178,35 @@ class AsyncFluxClient:
     @property
     def protocol(self) -> ProtocolName:
         """The protocol jobs use unless a call says otherwise."""
-        return self._protocol
+        return self._settings.protocol
 
     def __repr__(self) -> str:
-        return f"AsyncFluxClient(base_url={self.base_url!r}, protocol={self._protocol!r})"
+        return f"AsyncFluxClient(base_url={self.base_url!r}, protocol={self.protocol!r})"
+
+    def with_options(self, **options: Unpack[CallOptions]) -> Self:
+        """This client with other defaults for its calls; it shares this one's connections.
+
+        Cheap: nothing new is opened. Both clients share one connection pool and one life:
+        closing either closes both (close the one you made, or let it be).
+
+        Args:
+            **options: `CallOptions`: ``protocol``, ``timeout``, ``max_retries``,
+                ``wait_on_quota``; the others keep this client's values.
+
+        Raises:
+            ValueError: A value is not allowed (as the constructor would say).
+
+        Example:
+            >>> patient = client.with_options(timeout=1800, wait_on_quota=True)  # doctest: +SKIP
+            >>> image = await patient.generate("a red fox in fresh snow")  # doctest: +SKIP
+        """
+        return self._with_settings(self._settings.merge(options, "with_options"))
+
+    def _with_settings(self, settings: CallSettings) -> Self:
+        # A shallow copy: the transport (pool, loop states, life) is the same object.
+        twin = copy.copy(self)
+        twin._settings = settings
+        return twin
 
     async def __aenter__(self) -> Self:
         return self
@@ -228,25 +234,16 @@ class AsyncFluxClient:
         await self._transport.aclose()
 
     async def generate(
-        self,
-        prompt: str | GenerateRequest,
-        *,
-        protocol: ProtocolName | None = None,
-        timeout: TimeoutTypes | None = None,
-        max_retries: int | None = None,
-        wait_on_quota: bool | None = None,
-        **params: Unpack[GenerateParams],
+        self, prompt: str | GenerateRequest, **keywords: Unpack[GenerateKeywords]
     ) -> Generation:
         """Generate one image and return where it is.
 
         Args:
             prompt: The text prompt, or a ready `GenerateRequest`.
-            protocol: Overrides the client's protocol for this call.
-            timeout: Overrides the client's timeout for this call.
-            max_retries: Overrides the client's ``max_retries`` for this call.
-            wait_on_quota: Overrides the client's ``wait_on_quota`` for this call.
-            **params: ``seed``, ``randomize_seed``, ``width``, ``height``,
-                ``num_inference_steps`` (see `GenerateRequest` for limits and defaults).
+            **keywords: Parameters (`GenerateParams`: ``seed``, ``randomize_seed``, ``width``,
+                ``height``, ``num_inference_steps``; see `GenerateRequest` for limits and
+                defaults) and `CallOptions` for this call (``protocol``, ``timeout``,
+                ``max_retries``, ``wait_on_quota``; they override the client's).
 
         Returns:
             The `Generation`: its ``url``, ``seed`` and request.
@@ -257,7 +254,8 @@ class AsyncFluxClient:
             FluxTimeoutError: A time limit ran out; the job is cancelled on the Space.
             FluxConnectionError: The Space could not be reached.
         """
-        events = self._events(prompt, protocol, timeout, max_retries, wait_on_quota, params)
+        options, params = split_keywords(keywords)
+        events = self._events(prompt, options, params)
         async with self._transport.call(), contextlib.aclosing(events):
             self._transport.track(events)
             async for event in events:
@@ -266,14 +264,7 @@ class AsyncFluxClient:
         raise ProtocolError("the stream ended without a result")
 
     def stream(
-        self,
-        prompt: str | GenerateRequest,
-        *,
-        protocol: ProtocolName | None = None,
-        timeout: TimeoutTypes | None = None,
-        max_retries: int | None = None,
-        wait_on_quota: bool | None = None,
-        **params: Unpack[GenerateParams],
+        self, prompt: str | GenerateRequest, **keywords: Unpack[GenerateKeywords]
     ) -> AsyncEventStream:
         """Start a job and follow it event by event.
 
@@ -285,32 +276,24 @@ class AsyncFluxClient:
             ...     async for event in events:
             ...         print(event)
         """
-        events = self._events(prompt, protocol, timeout, max_retries, wait_on_quota, params)
-        return AsyncEventStream(events, self._transport)
+        options, params = split_keywords(keywords)
+        return AsyncEventStream(self._events(prompt, options, params), self._transport)
 
     def _events(
-        self,
-        prompt: str | GenerateRequest,
-        protocol: ProtocolName | None,
-        timeout: TimeoutTypes | None,
-        max_retries: int | None,
-        wait_on_quota: bool | None,
-        params: GenerateParams,
+        self, prompt: str | GenerateRequest, options: CallOptions, params: GenerateParams
     ) -> AsyncGenerator[Event, None]:
         """One job's events, validated now (before any I/O); nothing runs until iterated."""
         if self._transport.closed:
             raise ClientClosedError()
         request = build_request(self._space, prompt, params)
-        chosen = check_protocol(protocol) if protocol is not None else self._protocol
-        options = JobOptions(
-            queue=chosen != "call",
-            timeout=Timeout.coerce(timeout) if timeout is not None else self._timeout,
-            max_retries=check_retries(max_retries)
-            if max_retries is not None
-            else self._max_retries,
-            wait_on_quota=self._wait_on_quota if wait_on_quota is None else wait_on_quota,
+        settings = self._settings.merge(options, "generate")
+        job = JobOptions(
+            queue=settings.protocol != "call",
+            timeout=settings.timeout,
+            max_retries=settings.max_retries,
+            wait_on_quota=settings.wait_on_quota,
         )
-        return self._transport.events(request, options)
+        return self._transport.events(request, job)
 
     async def generate_many(
         self,
@@ -318,10 +301,7 @@ class AsyncFluxClient:
         *,
         concurrency: int = 4,
         progress: Callable[[int, int], object] | None = None,
-        protocol: ProtocolName | None = None,
-        timeout: TimeoutTypes | None = None,
-        max_retries: int | None = None,
-        wait_on_quota: bool | None = None,
+        **options: Unpack[CallOptions],
     ) -> list[Generation | FluxError]:
         """Generate many images, ``concurrency`` at a time; one failure loses nothing else.
 
@@ -329,10 +309,8 @@ class AsyncFluxClient:
             prompts: Prompts, or ready `GenerateRequest` objects.
             concurrency: Jobs in flight at once.
             progress: Called as ``progress(done, total)`` after each job, success or not.
-            protocol: Overrides the client's protocol for these jobs.
-            timeout: Overrides the client's timeout for each job.
-            max_retries: Overrides the client's ``max_retries`` for each job.
-            wait_on_quota: Overrides the client's ``wait_on_quota`` for each job.
+            **options: `CallOptions` for each job (``protocol``, ``timeout``,
+                ``max_retries``, ``wait_on_quota``); they override the client's.
 
         Returns:
             In input order, each job's `Generation`, or the `FluxError` it raised (an invalid
@@ -342,6 +320,8 @@ class AsyncFluxClient:
         """
         if type(concurrency) is not int or concurrency < 1:
             raise ValueError(f"concurrency must be an integer >= 1; got {concurrency!r}")
+        # Checked once, before any job; each job then runs with the merged settings.
+        batch = self._with_settings(self._settings.merge(options, "generate_many"))
         outcomes: dict[int, Generation | FluxError] = {}
         requests: list[tuple[int, GenerateRequest]] = []
         for index, prompt in enumerate(prompts):
@@ -355,13 +335,7 @@ class AsyncFluxClient:
         async def run(index: int, request: GenerateRequest) -> None:
             async with limiter:
                 try:
-                    outcome: Generation | FluxError = await self.generate(
-                        request,
-                        protocol=protocol,
-                        timeout=timeout,
-                        max_retries=max_retries,
-                        wait_on_quota=wait_on_quota,
-                    )
+                    outcome: Generation | FluxError = await batch.generate(request)
                 except ClientClosedError:
                     raise  # the whole batch ends: not one job's outcome
                 except FluxError as exc:

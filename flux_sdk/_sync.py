@@ -14,6 +14,7 @@ the call's job and waits, bounded by ``Timeout.cancel``, for the cancel to reach
 from __future__ import annotations
 
 import contextlib
+import copy
 import os
 import queue
 import threading
@@ -42,7 +43,8 @@ from ._errors import ClientClosedError, FluxError
 from ._image import require_pillow
 from ._loop_thread import LoopThread
 from ._loops import CLOSED_WHILE_RUNNING
-from ._models import Event, GenerateParams, GenerateRequest, Generation
+from ._models import Event, GenerateRequest, Generation
+from ._options import CallOptions, GenerateKeywords
 from ._spaces import SpaceDescriptor
 
 if TYPE_CHECKING:
@@ -77,7 +79,7 @@ class EventStream:
         # The client, not only its loop: while the stream is in use, the client must not be
         # collected (its finaliser would close it under the stream).
         self._client = client
-        self._loop = client._loop  # pyright: ignore[reportPrivateUsage]
+        self._loop = client._runner.loop  # pyright: ignore[reportPrivateUsage]
         self._stream = stream
         self._cleanup = cleanup
         self._scope: anyio.CancelScope | None = None
@@ -201,35 +203,101 @@ def _close(loop: LoopThread, client: AsyncFluxClient, wait: float, done: threadi
         done.set()
 
 
+class _Runner:
+    """A client's event-loop thread: runs its calls there, and ends with the client.
+
+    A client and the clients its `FluxClient.with_options` makes share one runner, as they
+    share one async client's transport: the finaliser closes them all when the last of them
+    (or of their streams) is collected, or at interpreter exit.
+    """
+
+    def __init__(self, client: AsyncFluxClient, timeout: Timeout) -> None:
+        self.loop = LoopThread()
+        self._client = client
+        self._wait = timeout.cancel + _CLEANUP_MARGIN
+        self._closed = threading.Event()
+        self._finalizer = weakref.finalize(
+            self, _close, self.loop, client, self._wait, self._closed
+        )
+
+    def close(self) -> None:
+        """Close the client (its jobs cancelled on the Space) and end the thread; any thread."""
+        self._finalizer()
+        if not self.loop.in_loop():
+            # Another thread's close() may be at work: return when it has closed.
+            self._closed.wait(self._wait)
+
+    def skip_close_at_exit(self) -> None:
+        """After a second Ctrl-C: nothing of this client waits at interpreter exit."""
+        self._finalizer.atexit = False
+
+    def call(self, func: Callable[[], Awaitable[_T]], cleanup: Callable[[], float]) -> _T:
+        """Run ``func()`` on the loop and wait for it; on Ctrl-C, wait ``cleanup()`` for it."""
+        if self._client.is_closed:
+            raise ClientClosedError()
+        if self.loop.in_loop():
+            # It would wait on the very thread that must run it.
+            raise RuntimeError(
+                "a FluxClient cannot be called from its own event-loop thread (e.g. from a "
+                "generate_many progress callback); record what you need there and call after"
+            )
+        ended = threading.Event()
+
+        async def run() -> _T:
+            try:
+                return await func()
+            finally:
+                ended.set()
+
+        try:
+            future: Future[_T] = self.loop.portal().start_task_soon(run)
+        except RuntimeError:
+            raise ClientClosedError() from None  # closed by another thread meanwhile
+        try:
+            return future.result()
+        except CancelledError:
+            # Only close() cancels the loop's tasks (ending the loop: the call was running).
+            raise ClientClosedError(CLOSED_WHILE_RUNNING) from None
+        except BaseException:
+            if not future.done():
+                # Ctrl-C, or another exception raised into this thread: cancel the task, whose
+                # clean-up cancels the job on the Space, and let that finish before the
+                # exception goes on. A second Ctrl-C ends the wait at once.
+                future.cancel()
+                try:
+                    ended.wait(cleanup())
+                except BaseException:
+                    # A second Ctrl-C: out at once, and nothing waits at exit either.
+                    self.skip_close_at_exit()
+                    raise
+            raise
+
+
 class FluxClient:
-    """A synchronous client for a FLUX Space; same methods as `AsyncFluxClient`.
+    """A synchronous client for a FLUX Space; the same methods as `AsyncFluxClient`, blocking.
 
     Safe to share between threads. Use it as a context manager, or call `close()`. A client
     that is never closed is closed when it is garbage-collected or at interpreter exit; it
     never keeps the interpreter running. In a forked child (multiprocessing, gunicorn or
     celery workers) it starts its own event loop and connections on first use.
 
+    It takes the same arguments as `AsyncFluxClient`, which describes each in full.
+
     Args:
-        base_url: The Space's URL, or several (a pool); see `AsyncFluxClient`. Defaults to
-            ``space``'s public URL.
+        base_url: The Space's URL, or several (a pool). Defaults to ``space``'s public URL.
         space: ``"flux-schnell"`` (default), ``"flux-dev"``, or a `SpaceDescriptor`.
-        token: A Hugging Face token; defaults to ``HF_TOKEN``. Sent only to the Spaces'
-            origins, never logged or shown.
-        protocol: ``"auto"`` (default), ``"queue"`` or ``"call"``; see `ProtocolName`.
+        token: A Hugging Face token; defaults to ``HF_TOKEN``.
+        protocol: ``"auto"`` (default), ``"queue"`` or ``"call"``.
         timeout: A `Timeout`, or seconds for a whole job.
-        proxy: A proxy URL for all requests (``http://``, ``https://``, ``socks5://`` or
-            ``socks5h://``); else the usual proxy environment variables apply.
+        proxy: A proxy URL for all requests.
         headers: Extra headers sent with every request.
-        max_retries: How often to re-send a submission the Space certainly did not accept;
-            see `AsyncFluxClient`.
+        max_retries: How often to re-send a submission the Space certainly did not accept.
         wait_on_quota: Wait out a ZeroGPU quota error's ``retry_after`` and try again.
         max_download_bytes: The largest image `download` and `save` accept.
-        http_transport: An httpx *async* transport to use instead of the network.
-            flux-sdk's own never reuses a connection that received bytes past a response's
-            end; a transport given here is used as it is.
+        http_transport: An httpx *async* transport (it runs on the client's own event loop).
 
     Raises:
-        ValueError: ``proxy`` is not a URL with one of the schemes above.
+        ValueError: An argument is not allowed (as `AsyncFluxClient` says).
 
     Example:
         >>> with FluxClient() as client:  # doctest: +SKIP
@@ -237,6 +305,8 @@ class FluxClient:
         ...     client.save(image, "fox.webp")
     """
 
+    # The signature is AsyncFluxClient's, spelled out (not **kwargs) so that type checkers and
+    # the reference show every argument and its default.
     def __init__(
         self,
         base_url: str | Sequence[str] | None = None,
@@ -267,17 +337,7 @@ class FluxClient:
             max_download_bytes=max_download_bytes,
             http_transport=http_transport,
         )
-        self._timeout = Timeout.coerce(timeout)
-        self._loop = LoopThread()
-        self._closed = threading.Event()
-        self._finalizer = weakref.finalize(
-            self,
-            _close,
-            self._loop,
-            self._async,
-            self._timeout.cancel + _CLEANUP_MARGIN,
-            self._closed,
-        )
+        self._runner = _Runner(self._async, Timeout.coerce(timeout))
 
     @property
     def base_url(self) -> str:
@@ -314,106 +374,53 @@ class FluxClient:
         Safe from any thread: callers still waiting on the client get `ClientClosedError`, as
         does any call made after. Idempotent; bounded by ``Timeout.cancel``.
         """
-        self._finalizer()
-        if not self._loop.in_loop():
-            # Another thread's close() may be at work: return when it has closed.
-            self._closed.wait(self._timeout.cancel + _CLEANUP_MARGIN)
+        self._runner.close()
+
+    def with_options(self, **options: Unpack[CallOptions]) -> Self:
+        """Same as `AsyncFluxClient.with_options`: other defaults, the same connections.
+
+        The client it returns shares this one's event-loop thread too (no new thread or
+        pool); closing either closes both.
+
+        Example:
+            >>> patient = client.with_options(timeout=1800, wait_on_quota=True)  # doctest: +SKIP
+            >>> image = patient.generate("a red fox in fresh snow")  # doctest: +SKIP
+        """
+        twin = copy.copy(self)
+        twin._async = self._async.with_options(**options)
+        return twin
 
     def _skip_close_at_exit(self) -> None:
         """After a second Ctrl-C: nothing of this client waits at interpreter exit."""
-        self._finalizer.atexit = False
+        self._runner.skip_close_at_exit()
+
+    def _call(self, func: Callable[[], Awaitable[_T]], options: CallOptions | None = None) -> _T:
+        """``func()`` on the loop thread; a Ctrl-C waits for its job's cancel to reach the Space."""
+
+        def cleanup() -> float:
+            timeout = (options or {}).get("timeout")
+            return self._cleanup(timeout)
+
+        return self._runner.call(func, cleanup)
 
     def _cleanup(self, timeout: TimeoutTypes | None) -> float:
         """How long a cancelled call's clean-up may take (its cancel must reach the Space)."""
-        limits = self._timeout if timeout is None else Timeout.coerce(timeout)
+        settings = self._async._settings  # pyright: ignore[reportPrivateUsage]
+        limits = settings.timeout if timeout is None else Timeout.coerce(timeout)
         return limits.cancel + _CLEANUP_MARGIN
 
-    def _call(self, func: Callable[[], Awaitable[_T]], timeout: TimeoutTypes | None = None) -> _T:
-        if self._async.is_closed:
-            raise ClientClosedError()
-        if self._loop.in_loop():
-            # It would wait on the very thread that must run it.
-            raise RuntimeError(
-                "a FluxClient cannot be called from its own event-loop thread (e.g. from a "
-                "generate_many progress callback); record what you need there and call after"
-            )
-        ended = threading.Event()
-
-        async def run() -> _T:
-            try:
-                return await func()
-            finally:
-                ended.set()
-
-        try:
-            future: Future[_T] = self._loop.portal().start_task_soon(run)
-        except RuntimeError:
-            raise ClientClosedError() from None  # closed by another thread meanwhile
-        try:
-            return future.result()
-        except CancelledError:
-            # Only close() cancels the loop's tasks (ending the loop: the call was running).
-            raise ClientClosedError(CLOSED_WHILE_RUNNING) from None
-        except BaseException:
-            if not future.done():
-                # Ctrl-C, or another exception raised into this thread: cancel the task, whose
-                # clean-up cancels the job on the Space, and let that finish before the
-                # exception goes on. A second Ctrl-C ends the wait at once.
-                future.cancel()
-                try:
-                    ended.wait(self._cleanup(timeout))
-                except BaseException:
-                    # A second Ctrl-C: out at once, and nothing waits at exit either.
-                    self._skip_close_at_exit()
-                    raise
-            raise
-
     def generate(
-        self,
-        prompt: str | GenerateRequest,
-        *,
-        protocol: ProtocolName | None = None,
-        timeout: TimeoutTypes | None = None,
-        max_retries: int | None = None,
-        wait_on_quota: bool | None = None,
-        **params: Unpack[GenerateParams],
+        self, prompt: str | GenerateRequest, **keywords: Unpack[GenerateKeywords]
     ) -> Generation:
-        """Generate one image and return where it is; see `AsyncFluxClient.generate`."""
-        return self._call(
-            lambda: self._async.generate(
-                prompt,
-                protocol=protocol,
-                timeout=timeout,
-                max_retries=max_retries,
-                wait_on_quota=wait_on_quota,
-                **params,
-            ),
-            timeout,
-        )
+        """Same as `AsyncFluxClient.generate`, blocking."""
+        return self._call(lambda: self._async.generate(prompt, **keywords), keywords)
 
     def stream(
-        self,
-        prompt: str | GenerateRequest,
-        *,
-        protocol: ProtocolName | None = None,
-        timeout: TimeoutTypes | None = None,
-        max_retries: int | None = None,
-        wait_on_quota: bool | None = None,
-        **params: Unpack[GenerateParams],
+        self, prompt: str | GenerateRequest, **keywords: Unpack[GenerateKeywords]
     ) -> EventStream:
-        """Start a job and follow it event by event; see `AsyncFluxClient.stream`."""
-        return EventStream(
-            self,
-            self._async.stream(
-                prompt,
-                protocol=protocol,
-                timeout=timeout,
-                max_retries=max_retries,
-                wait_on_quota=wait_on_quota,
-                **params,
-            ),
-            self._cleanup(timeout),
-        )
+        """Same as `AsyncFluxClient.stream`; the events come through an `EventStream`."""
+        events = self._async.stream(prompt, **keywords)
+        return EventStream(self, events, self._cleanup(keywords.get("timeout")))
 
     def generate_many(
         self,
@@ -421,35 +428,26 @@ class FluxClient:
         *,
         concurrency: int = 4,
         progress: Callable[[int, int], object] | None = None,
-        protocol: ProtocolName | None = None,
-        timeout: TimeoutTypes | None = None,
-        max_retries: int | None = None,
-        wait_on_quota: bool | None = None,
+        **options: Unpack[CallOptions],
     ) -> list[Generation | FluxError]:
-        """Generate many images concurrently; see `AsyncFluxClient.generate_many`.
+        """Same as `AsyncFluxClient.generate_many`, blocking.
 
         ``progress`` is called on the client's event-loop thread, where calling the client
         itself raises `RuntimeError` (it would wait on the thread that must run it).
         """
         return self._call(
             lambda: self._async.generate_many(
-                prompts,
-                concurrency=concurrency,
-                progress=progress,
-                protocol=protocol,
-                timeout=timeout,
-                max_retries=max_retries,
-                wait_on_quota=wait_on_quota,
+                prompts, concurrency=concurrency, progress=progress, **options
             ),
-            timeout,
+            options,
         )
 
     def download(self, generation: Generation) -> bytes:
-        """The image's bytes; see `AsyncFluxClient.download`."""
+        """Same as `AsyncFluxClient.download`, blocking."""
         return self._call(lambda: self._async.download(generation))
 
     def image(self, generation: Generation) -> Image.Image:
-        """The image as a loaded Pillow image (the ``pil`` extra); see `AsyncFluxClient.image`.
+        """Same as `AsyncFluxClient.image` (the ``pil`` extra), blocking.
 
         Example:
             >>> client.image(client.generate("a fox")).size  # doctest: +SKIP
@@ -459,5 +457,5 @@ class FluxClient:
         return self._call(lambda: self._async.image(generation))
 
     def save(self, generation: Generation, path: str | os.PathLike[str]) -> Path:
-        """Stream the image to ``path``; see `AsyncFluxClient.save`."""
+        """Same as `AsyncFluxClient.save`, blocking."""
         return self._call(lambda: self._async.save(generation, path))
