@@ -32,15 +32,15 @@ from flux_sdk._cli import (
     main,
     parse_args,
 )
-from flux_sdk._cli_errors import EXIT_CODE_HELP, ExitCode
-from flux_sdk._cli_generate import (
+from flux_sdk._cli._errors import EXIT_CODE_HELP, ExitCode
+from flux_sdk._cli._generate import (
     GenerateOptions,
     Saved,
     build_request,
     default_filename,
     output_path,
 )
-from flux_sdk._cli_local import LOCAL_MODELS
+from flux_sdk._cli._local import LOCAL_MODELS
 from flux_sdk._models import (
     MAX_SEED,
     MAX_SIZE,

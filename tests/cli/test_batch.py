@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from flux_sdk._cli import DEFAULT_CONCURRENCY, BatchCommand, CommandLineError, parse_args
-from flux_sdk._cli_batch import (
+from flux_sdk._cli._batch import (
     MAX_SLUG,
     BatchResult,
     Outcome,
@@ -18,7 +18,7 @@ from flux_sdk._cli_batch import (
     read_prompts,
     slugify,
 )
-from flux_sdk._cli_errors import ExitCode, Failure, UsageError
+from flux_sdk._cli._errors import ExitCode, Failure, UsageError
 
 # -- the prompt file ------------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from flux_sdk import Log, Progress, Queued, Started
-from flux_sdk._cli_display import (
+from flux_sdk._cli._display import (
     NoticeHandler,
     NullBatchDisplay,
     NullDisplay,

@@ -11,7 +11,7 @@ pytest.importorskip("rich")
 from rich.console import Console
 
 from flux_sdk import Log, Progress, Queued
-from flux_sdk._cli_display import RichBatchDisplay, RichDisplay, open_batch_display, open_display
+from flux_sdk._cli._display import RichBatchDisplay, RichDisplay, open_batch_display, open_display
 
 
 def test_rich_display_prints_notices_as_plain_text() -> None:

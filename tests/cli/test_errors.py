@@ -1,4 +1,4 @@
-"""Each failure's exit code and one-line message (flux_sdk._cli_errors), for every class."""
+"""Each failure's exit code and one-line message (flux_sdk._cli._errors), for every class."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ from flux_sdk import (
     ResponseError,
     SpaceUnavailableError,
 )
-from flux_sdk._cli_errors import (
+from flux_sdk._cli._errors import (
     EXIT_CODES,
     ErrorContext,
     ExitCode,

@@ -14,7 +14,7 @@ from typing import cast
 
 import pytest
 
-import flux_sdk._cli_batch
+import flux_sdk._cli._batch
 import flux_sdk._sync
 from flux_sdk import AsyncFluxClient, FluxClient
 from flux_sdk._cli import main
@@ -28,7 +28,7 @@ def space(monkeypatch: pytest.MonkeyPatch) -> FakeSpace:
     """A fake Space with the fault tags on; the batch's and generate's clients use it."""
     fake = FakeSpace(faults=True, concurrency=None)
     monkeypatch.setattr(
-        flux_sdk._cli_batch,
+        flux_sdk._cli._batch,
         "AsyncFluxClient",
         functools.partial(AsyncFluxClient, http_transport=fake),
     )

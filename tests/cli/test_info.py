@@ -12,7 +12,7 @@ import respx
 
 from flux_sdk import EndpointNotFoundError, FluxConnectionError, GenerateRequest, ProtocolError
 from flux_sdk._cli import main
-from flux_sdk._cli_info import (
+from flux_sdk._cli._info import (
     EXPECTED,
     ExpectedParameter,
     ParameterInfo,

@@ -12,10 +12,10 @@ import threading
 from contextlib import ExitStack
 from typing import TYPE_CHECKING
 
-from ._cli_errors import LocalSpaceError, StartInterrupted, Terminated, UsageError
+from ._errors import LocalSpaceError, StartInterrupted, Terminated, UsageError
 
 if TYPE_CHECKING:
-    from .local import LocalSpace
+    from ..local import LocalSpace
 
 __all__ = ["LOCAL_MODELS", "require_gradio", "serve_local", "start_local_space"]
 
@@ -71,7 +71,7 @@ def start_local_space(
 def _start(
     stack: ExitStack, *, port: int | None, faults: bool, model: str, step_delay: float | None
 ) -> LocalSpace:
-    from .local import LocalSpace
+    from ..local import LocalSpace
 
     kind = LOCAL_MODELS[model]
     if step_delay is None:  # LocalSpace's own default

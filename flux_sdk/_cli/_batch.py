@@ -31,8 +31,12 @@ from typing import IO
 
 import anyio
 
-from ._cli_display import BatchDisplay, open_batch_display
-from ._cli_errors import (
+from .._client import AsyncFluxClient
+from .._config import DEFAULT_TIMEOUT
+from .._errors import FluxError
+from .._models import GenerateRequest
+from ._display import BatchDisplay, open_batch_display
+from ._errors import (
     ErrorContext,
     ExitCode,
     Failure,
@@ -41,13 +45,9 @@ from ._cli_errors import (
     UsageError,
     describe,
 )
-from ._cli_generate import JobOptions, request_for
-from ._cli_local import require_gradio
-from ._cli_session import open_session
-from ._client import AsyncFluxClient
-from ._config import DEFAULT_TIMEOUT
-from ._errors import FluxError
-from ._models import GenerateRequest
+from ._generate import JobOptions, request_for
+from ._local import require_gradio
+from ._session import open_session
 
 __all__ = [
     "MAX_SLUG",

@@ -15,7 +15,7 @@ import enum
 import math
 from dataclasses import dataclass
 
-from ._errors import (
+from .._errors import (
     ClientClosedError,
     DownloadError,
     EndpointNotFoundError,

@@ -16,8 +16,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ._errors import FluxConnectionError, FluxTimeoutError, ProtocolError
-from ._models import (
+from .._errors import FluxConnectionError, FluxTimeoutError, ProtocolError
+from .._models import (
     MAX_GUIDANCE,
     MAX_SEED,
     MAX_SIZE,
@@ -27,9 +27,9 @@ from ._models import (
     MIN_STEPS,
     SIZE_STEP,
 )
-from ._protocol import parse_config
-from ._protocol._json import as_list, as_object
-from ._spaces import FLUX_SCHNELL, SpaceDescriptor
+from .._protocol import parse_config
+from .._protocol._json import as_list, as_object
+from .._spaces import FLUX_SCHNELL, SpaceDescriptor
 
 __all__ = [
     "EXPECTED",
@@ -448,10 +448,10 @@ def fetch_space_api(url: str, *, token: str | None = None) -> SpaceApi:
     """
     import httpx
 
-    from ._auth import resolve_token
-    from ._protocol import classify_http
-    from ._protocol._json import loads
-    from ._version import __version__
+    from .._auth import resolve_token
+    from .._protocol import classify_http
+    from .._protocol._json import loads
+    from .._version import __version__
 
     headers = {"user-agent": f"flux-sdk/{__version__} (cli)", "x-gradio-user": "api"}
     resolved = resolve_token(token)

@@ -10,8 +10,8 @@ import logging
 from contextlib import ExitStack
 from typing import Protocol
 
-from ._cli_display import NoticeHandler
-from ._cli_local import start_local_space
+from ._display import NoticeHandler
+from ._local import start_local_space
 
 __all__ = ["SessionDisplay", "open_session"]
 

@@ -17,17 +17,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Protocol
 
-from ._cli_display import open_display
-from ._cli_errors import OutputError, UsageError
-from ._cli_session import open_session
-from ._config import DEFAULT_SPACE, DEFAULT_TIMEOUT, ProtocolName
-from ._errors import MissingExtraError
-from ._image import IMAGE_FORMATS, encode_image, require_pillow
-from ._models import Completed, GenerateParams, GenerateRequest, Generation
-from ._spaces import resolve_space
+from .._config import DEFAULT_SPACE, DEFAULT_TIMEOUT, ProtocolName
+from .._errors import MissingExtraError
+from .._image import IMAGE_FORMATS, encode_image, require_pillow
+from .._models import Completed, GenerateParams, GenerateRequest, Generation
+from .._spaces import resolve_space
+from ._display import open_display
+from ._errors import OutputError, UsageError
+from ._session import open_session
 
 if TYPE_CHECKING:
-    from ._sync import FluxClient
+    from .._sync import FluxClient
 
 __all__ = [
     "GenerateOptions",
@@ -342,8 +342,8 @@ def run_generate(options: GenerateOptions, *, live: bool, stream: IO[str] | None
             written after it (the message says where the image is).
         KeyboardInterrupt: Ctrl-C; the job has been cancelled on the Space.
     """
-    from ._cli_local import require_gradio
-    from ._sync import FluxClient
+    from .._sync import FluxClient
+    from ._local import require_gradio
 
     request = build_request(options)
     target = output_target(options.output)
@@ -377,7 +377,7 @@ def run_generate(options: GenerateOptions, *, live: bool, stream: IO[str] | None
                 if isinstance(event, Completed):
                     generation = event.generation
         if generation is None:  # pragma: no cover  (the SDK raises instead)
-            from ._errors import ProtocolError
+            from .._errors import ProtocolError
 
             raise ProtocolError("the stream ended without a result")
         path = target.path(generation.seed)

@@ -12,7 +12,7 @@ Example:
 On a terminal ``generate`` and ``batch`` show a live display on stderr; elsewhere they are
 quiet until the end. Either way the result is a line for people on stdout and a failure is one
 ``error:`` line on stderr; with ``--json`` both are JSON objects instead. Each failure has its
-own exit code (`flux_sdk._cli_errors.ExitCode`), listed at the end of ``flux --help``.
+own exit code (`flux_sdk._cli._errors.ExitCode`), listed at the end of ``flux --help``.
 
 This module imports only the standard library and flux-sdk's light modules, so that
 ``flux --help`` is fast: each command imports the SDK, httpx and rich when it runs.
@@ -32,7 +32,9 @@ from types import FrameType
 from typing import IO, Any, Literal, NoReturn, cast
 from urllib.parse import urlsplit
 
-from ._cli_errors import (
+from .._config import DEFAULT_SPACE, DEFAULT_TIMEOUT, ProtocolName
+from .._version import __version__
+from ._errors import (
     ErrorContext,
     ExitCode,
     Failure,
@@ -42,8 +44,6 @@ from ._cli_errors import (
     describe,
     exit_codes_text,
 )
-from ._config import DEFAULT_SPACE, DEFAULT_TIMEOUT, ProtocolName
-from ._version import __version__
 
 __all__ = [
     "BatchCommand",
@@ -549,13 +549,13 @@ def _context(command: Command) -> ErrorContext:
 
 def _job_options(command: JobFlags) -> dict[str, Any]:
     """The `JobFlags` that `JobOptions` takes, as keyword arguments (all but ``--json``)."""
-    from ._cli_generate import JobOptions
+    from ._generate import JobOptions
 
     return {field.name: getattr(command, field.name) for field in fields(JobOptions)}
 
 
-def _generate(command: GenerateCommand, mode: OutputMode) -> int:
-    from ._cli_generate import GenerateOptions, run_generate
+def _command_generate(command: GenerateCommand, mode: OutputMode) -> int:
+    from ._generate import GenerateOptions, run_generate
 
     saved = run_generate(
         GenerateOptions(prompt=command.prompt, output=command.output, **_job_options(command)),
@@ -568,8 +568,8 @@ def _generate(command: GenerateCommand, mode: OutputMode) -> int:
     return ExitCode.OK
 
 
-def _batch(command: BatchCommand, mode: OutputMode) -> int:
-    from ._cli_batch import BatchOptions, run_batch
+def _command_batch(command: BatchCommand, mode: OutputMode) -> int:
+    from ._batch import BatchOptions, run_batch
 
     result = run_batch(
         BatchOptions(
@@ -595,12 +595,12 @@ def _batch(command: BatchCommand, mode: OutputMode) -> int:
     return failure.exit_code
 
 
-def _info(command: InfoCommand, mode: OutputMode) -> int:
+def _command_info(command: InfoCommand, mode: OutputMode) -> int:
     from contextlib import ExitStack
 
-    from ._cli_info import compare, expected_parameters, fetch_space_api, render_text, to_json
-    from ._cli_local import require_gradio, start_local_space
-    from ._spaces import resolve_space
+    from .._spaces import resolve_space
+    from ._info import compare, expected_parameters, fetch_space_api, render_text, to_json
+    from ._local import require_gradio, start_local_space
 
     with ExitStack() as stack:
         url = command.space
@@ -619,8 +619,8 @@ def _info(command: InfoCommand, mode: OutputMode) -> int:
     return ExitCode.API_MISMATCH if mismatches else ExitCode.OK
 
 
-def _serve_local(command: ServeLocalCommand) -> int:
-    from ._cli_local import serve_local
+def _command_serve_local(command: ServeLocalCommand) -> int:
+    from ._local import serve_local
 
     return serve_local(
         port=command.port,
@@ -640,12 +640,12 @@ def run(command: Command, mode: OutputMode) -> int:
         Exception: What the command raised; `main` turns it into a message and a status.
     """
     if isinstance(command, GenerateCommand):
-        return _generate(command, mode)
+        return _command_generate(command, mode)
     if isinstance(command, BatchCommand):
-        return _batch(command, mode)
+        return _command_batch(command, mode)
     if isinstance(command, InfoCommand):
-        return _info(command, mode)
-    return _serve_local(command)
+        return _command_info(command, mode)
+    return _command_serve_local(command)
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:
@@ -726,7 +726,3 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         report(failure, mode)
         return failure.exit_code
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

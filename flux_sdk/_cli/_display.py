@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 from typing import IO, TYPE_CHECKING, Protocol
 
-from ._models import Event, Log, Progress, Queued, Started
+from .._models import Event, Log, Progress, Queued, Started
 
 if TYPE_CHECKING:
     from rich.console import Console
