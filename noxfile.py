@@ -83,10 +83,34 @@ def tests(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def typecheck(session: nox.Session) -> None:
-    """mypy --strict and pyright (strict) on the package, the tests and the examples."""
+    """mypy --strict and pyright (strict) on the package, the tests and the examples.
+
+    Then ``pyright --verifytypes``: every public symbol's type is known to a user's checker.
+    """
     session.install("-e", ".[cli,local]", *TYPE_DEPS)
     session.run("mypy")
     session.run("pyright")
+    verify_types(session)
+
+
+def verify_types(session: nox.Session) -> None:
+    """Fail unless ``pyright --verifytypes flux_sdk`` scores 100 % on a built, installed copy.
+
+    An editable install (the session's own) makes pyright judge the source tree, not what a user
+    gets, so the built wheel goes into an environment of its own. pyright asks the first
+    ``python`` on PATH where packages are, and nox puts the session's first: ``uv run`` puts that
+    environment's before it. It runs from a directory with no ``flux_sdk`` in it. Below 100 %,
+    pyright exits 1.
+    """
+    env = Path(session.create_tmp()) / "installed"
+    python = str(env / "bin" / "python")
+    if not Path(python).exists():
+        session.run("uv", "venv", "--quiet", "--python", PYTHON, str(env), external=True)
+    install = ["uv", "pip", "install", "--quiet", "--python", python, "--reinstall-package"]
+    session.run(*install, "flux-sdk", str(ROOT), external=True)
+    with session.chdir(env):
+        verify = ["pyright", "--verifytypes", "flux_sdk", "--ignoreexternal"]
+        session.run("uv", "run", "--no-project", "--python", python, "--", *verify, external=True)
 
 
 @nox.session(python=PYTHON)
