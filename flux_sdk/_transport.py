@@ -702,6 +702,7 @@ async def _error_from(response: httpx.Response, redact: Callable[[str], str]) ->
         text.encode(),
         content_type=response.headers.get("content-type", ""),
         retry_after=response.headers.get("retry-after"),
+        ratelimit=response.headers.get("ratelimit"),
     )
 
 

@@ -449,3 +449,115 @@ def test_http_other_statuses(status: int, body: bytes, message: str | None) -> N
     assert type(error) is ResponseError
     assert error.status_code == status
     assert error.message == message
+
+
+# -- every wording family of the spaces package, 0.26 to 0.51 (issue 12) ----------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Try again in 1 day, 2:03:04. ",
+            datetime.timedelta(days=1, hours=2, minutes=3, seconds=4),
+        ),
+        ("Try again in 3 days, 0:00:01", datetime.timedelta(days=3, seconds=1)),
+        ("Try again in 0:07:13.250000", datetime.timedelta(minutes=7, seconds=13.25)),
+        ("Please retry in 0:00:09.5", datetime.timedelta(seconds=9.5)),
+        # spaces 0.40-0.48: the runs limit says "Try again in 0:00:00": no usable time.
+        ("Try again in 0:00:00", None),
+        ("Try again in 0 days, 0:00:00.000000", None),
+    ],
+)
+def test_retry_after_reads_every_timedelta_form(
+    text: str, expected: datetime.timedelta | None
+) -> None:
+    assert parse_retry_after(text) == expected
+
+
+RUNNNING_UNLOGGED = (
+    "Unlogged user is runnning out of daily ZeroGPU quotas. Signup for free on "
+    "https://huggingface.co/join or login on https://huggingface.co/login to get more ZeroGPU "
+    "quota now."
+)
+RUNNNING_LOGGED = (
+    "User is runnning out of daily ZeroGPU quotas. Visit https://huggingface.co/subscribe/pro "
+    "to get more ZeroGPU quota now."
+)
+
+
+@pytest.mark.parametrize(
+    ("raw", "title", "cls"),
+    [
+        # spaces 0.40-0.48 on Gradio 4 (and to MCP users): "runnning" is in the source.
+        (RUNNNING_UNLOGGED, None, QuotaExceededError),
+        (repr(RUNNNING_LOGGED), None, QuotaExceededError),
+        (RUNNNING_LOGGED, QUOTA, QuotaExceededError),
+        ("You have exceeded your runs limit.", QUOTA, QuotaExceededError),  # 0.48
+        # pending credits without a title (Gradio 4)
+        (
+            "'You have too many ZeroGPU credits allocated to running tasks. Try again once some "
+            "of those tasks have completed.'",
+            None,
+            QuotaExceededError,
+        ),
+        # spaces 0.22-0.28
+        ("No GPU is currently available", None, GPUUnavailableError),
+        ("'No GPU is currently available for you after 60s'", None, GPUUnavailableError),
+        ("Internal infra error", None, GPUUnavailableError),
+        # the text variant of an HTML toast (Gradio 4): Markdown links
+        (
+            "No GPU was available after 60s [Create a free account](https://huggingface.co/join) "
+            "to get a higher priority in ZeroGPU queues.",
+            None,
+            GPUUnavailableError,
+        ),
+        # the app's own exception on a GPU it had: a failed job, not a GPU shortage
+        ("RuntimeError", "ZeroGPU worker error", JobFailedError),
+        ("OutOfMemoryError", "ZeroGPU worker error", JobFailedError),
+        ("GPU task aborted", "ZeroGPU worker error", GPUUnavailableError),
+    ],
+)
+def test_classify_every_spaces_wording(
+    raw: str, title: str | None, cls: type[ResponseError]
+) -> None:
+    error = classify(raw, title=title)
+    assert type(error) is cls
+    assert error.raw == raw
+    assert error.title == title
+    message = error.message or ""
+    assert "<" not in message
+    assert "](" not in message
+    assert not message.startswith(("'", '"'))
+
+
+def test_a_worker_error_names_the_apps_exception() -> None:
+    error = classify("OutOfMemoryError", title="ZeroGPU worker error")
+    assert "OutOfMemoryError" in str(error)
+
+
+def test_the_markdown_link_keeps_its_text() -> None:
+    text = "No GPU was available after 60s [Create a free account](https://huggingface.co/join) ok"
+    assert normalise(text) == "No GPU was available after 60s Create a free account ok"
+
+
+def test_a_zero_wait_is_no_retry_after() -> None:
+    error = classify(
+        "You have exceeded your free GPU quota (60s requested vs. 0s left). Try again in 0:00:00",
+        title=QUOTA,
+    )
+    assert type(error) is QuotaExceededError
+    assert error.retry_after is None
+
+
+def test_the_hubs_ratelimit_header_gives_the_retry_after() -> None:
+    error = classify_http(
+        429, b"Too Many Requests", content_type="text/plain", ratelimit='"api";r=0;t=55'
+    )
+    assert type(error) is RateLimitError
+    assert error.retry_after == datetime.timedelta(seconds=55)
+
+
+def test_retry_after_wins_over_the_ratelimit_header() -> None:
+    error = classify_http(429, b"", retry_after="7", ratelimit='"api";r=0;t=55')
+    assert error.retry_after == datetime.timedelta(seconds=7)
