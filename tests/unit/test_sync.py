@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import threading
+import weakref
 
 import httpx
 import pytest
@@ -228,3 +230,73 @@ def test_calling_the_client_from_its_own_loop_thread_says_so(router: respx.MockR
         client.generate_many([sample_request()], progress=progress)
     assert len(errors) == 1
     assert "own event-loop thread" in str(errors[0])
+
+
+# -- with_options ------------------------------------------------------------------------------
+
+
+def test_with_options_shares_the_loop_thread_and_sets_defaults(router: respx.MockRouter) -> None:
+    queue, call = QUEUE_OK[2], CALL_OK[2]
+    by_queue = mount_queue(router, 6, queue.post, queue.stream)
+    by_call = mount_call(router, 6, call.post, call.stream)
+    before = set(threading.enumerate())
+    with FluxClient(BASE) as client:
+        twin = client.with_options(protocol="call", timeout=30)
+        assert repr(twin) == f"FluxClient(base_url={BASE!r}, protocol='call')"
+        assert set(threading.enumerate()) == before  # cheap: nothing starts
+        client.generate(sample_request())
+        started = set(threading.enumerate()) - before
+        twin.generate(sample_request())
+        with twin.stream(sample_request(), protocol="queue") as events:
+            assert type(list(events)[-1]) is Completed
+        twin.generate_many([sample_request()])
+        assert set(threading.enumerate()) - before == started  # no second thread
+        assert len(started) == 1
+    assert (by_queue.submit.call_count, by_call.submit.call_count) == (2, 2)
+    assert by_queue.config.call_count == 1  # one pool: discovered once for both
+    assert twin.is_closed
+    assert set(threading.enumerate()) == before
+    with pytest.raises(ClientClosedError):
+        twin.generate(sample_request())
+
+
+def test_closing_the_one_with_options_made_closes_the_original(router: respx.MockRouter) -> None:
+    line = QUEUE_OK[2]
+    mount_queue(router, 6, line.post, line.stream)
+    before = set(threading.enumerate())
+    client = FluxClient(BASE)
+    twin = client.with_options(max_retries=0)
+    twin.generate(sample_request())
+    twin.close()
+    assert client.is_closed
+    assert set(threading.enumerate()) == before
+    with pytest.raises(ClientClosedError):
+        client.generate(sample_request())
+
+
+def test_the_one_with_options_made_outlives_the_original(router: respx.MockRouter) -> None:
+    line = QUEUE_OK[2]
+    mount_queue(router, 6, line.post, line.stream)
+    before = set(threading.enumerate())
+    twin = FluxClient(BASE).with_options(max_retries=0)  # the original is garbage at once
+    gc.collect()
+    assert twin.generate(sample_request()).seed == 1234
+    closed = weakref.ref(twin)
+    del twin
+    gc.collect()
+    assert closed() is None
+    assert set(threading.enumerate()) == before  # collected: closed, its thread ended
+
+
+def test_bad_options_are_refused_before_anything_is_sent(router: respx.MockRouter) -> None:
+    catch_all = router.route().mock(return_value=httpx.Response(500))
+    with FluxClient(BASE) as client:
+        with pytest.raises(ValueError, match="max_retries"):
+            client.with_options(max_retries=-1)
+        with pytest.raises(ValueError, match="protocol"):
+            client.stream("a fox", protocol="ws")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+        with pytest.raises(ValueError, match="Timeout"):
+            client.generate("a fox", timeout=0)
+        with pytest.raises(ValueError, match="max_retries"):
+            client.generate_many(["a fox"], max_retries=1.5)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    assert not catch_all.called
