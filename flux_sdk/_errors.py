@@ -103,6 +103,8 @@ class ResponseError(FluxError):
         retry_after: How long the Space asks us to wait before trying again (an HTTP
             ``Retry-After`` header, or ZeroGPU's "Try again in H:MM:SS"), or None.
         payload: The decoded body or stream message the error was read from.
+        space_url: The base URL of the Space that answered (one of a pool's), or None when
+            the error was not read from a Space's answer.
     """
 
     def __init__(
@@ -114,8 +116,10 @@ class ResponseError(FluxError):
         status_code: int | None = None,
         retry_after: datetime.timedelta | None = None,
         payload: JSON = None,
+        space_url: str | None = None,
     ) -> None:
         self.message = message
+        self.space_url = space_url
         self.retry_after = retry_after
         self.raw: str | None = raw if raw is not None else message
         self.title = title

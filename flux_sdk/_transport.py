@@ -293,6 +293,7 @@ class Transport:
                             yield event
                     return
                 except FluxError as exc:
+                    _answered_by(exc, space.url)
                     if not policy.fails_over(exc):
                         raise
                     self.pool.rest(space, exc)
@@ -450,7 +451,7 @@ class Transport:
     async def download(self, generation: Generation) -> bytes:
         """The image's bytes, at most ``max_download_bytes``."""
         chunks: list[bytes] = []
-        async with self._download(generation.url) as body:
+        async with self._download(generation) as body:
             async for chunk in body:
                 chunks.append(chunk)
         return b"".join(chunks)
@@ -461,7 +462,7 @@ class Transport:
         partial = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
         try:
             async with (
-                self._download(generation.url) as body,
+                self._download(generation) as body,
                 await anyio.open_file(partial, "wb") as file,
             ):
                 async for chunk in body:
@@ -474,7 +475,18 @@ class Transport:
         return target
 
     @contextlib.asynccontextmanager
-    async def _download(self, url: str) -> AsyncGenerator[AsyncGenerator[bytes, None], None]:
+    async def _download(
+        self, generation: Generation
+    ) -> AsyncGenerator[AsyncGenerator[bytes, None], None]:
+        try:
+            async with self._download_url(generation.url) as body:
+                yield body
+        except ResponseError as exc:
+            _answered_by(exc, generation.space or None)
+            raise
+
+    @contextlib.asynccontextmanager
+    async def _download_url(self, url: str) -> AsyncGenerator[AsyncGenerator[bytes, None], None]:
         max_bytes = self.max_download_bytes
         timeout = self.timeout
         # The whole download, redirects and body included, within idle (and total): a Space
@@ -685,6 +697,12 @@ def _http_url(url: str) -> httpx.URL:
     if target.scheme not in ("http", "https"):
         raise DownloadError(f"refusing to download a non-http(s) URL: {url!r:.200}")
     return target
+
+
+def _answered_by(error: BaseException, space_url: str | None) -> None:
+    """Note on a Space's refusal which Space it was, so that a pool's caller knows."""
+    if isinstance(error, ResponseError) and error.space_url is None:
+        error.space_url = space_url
 
 
 async def _error_from(response: httpx.Response, redact: Callable[[str], str]) -> ResponseError:

@@ -13,6 +13,7 @@ from flux_sdk import (
     FLUX_SCHNELL,
     AsyncFluxClient,
     Completed,
+    DownloadError,
     Event,
     FluxClient,
     GenerateRequest,
@@ -22,6 +23,7 @@ from flux_sdk import (
     Limit,
     Log,
     Preview,
+    QueueFullError,
     QuotaExceededError,
     SpaceDescriptor,
 )
@@ -216,6 +218,52 @@ async def test_pool_where_every_space_is_out_of_quota_raises_quota() -> None:
                 await client.generate("a fox")
     assert caught.value.retry_after is not None
     assert caught.value.retry_after.total_seconds() == 60
+
+
+async def test_every_refusal_names_the_space_that_answered() -> None:
+    with respx.mock(assert_all_called=False) as router:
+        _mount(router, A, _quota("e1"))
+        router.get(f"{B}/config").respond(json=CONFIG)
+        router.post(f"{B}/gradio_api/queue/join").respond(503, text="Queue is full")
+        async with AsyncFluxClient([A, B], max_retries=0) as client:
+            with pytest.raises(QueueFullError) as caught:
+                await client.generate("a fox")
+    assert caught.value.space_url == B
+
+
+async def test_a_quota_refusal_names_its_space() -> None:
+    with respx.mock(assert_all_called=False) as router:
+        _mount(router, A, _quota("e1"))
+        async with AsyncFluxClient([A]) as client:
+            with pytest.raises(QuotaExceededError) as caught:
+                await client.generate("a fox")
+    assert caught.value.space_url == A
+
+
+async def test_an_app_failure_names_its_space() -> None:
+    failed = {
+        "msg": "process_completed",
+        "event_id": "e1",
+        "output": {"error": "x"},
+        "success": False,
+    }
+    with respx.mock(assert_all_called=False) as router:
+        _mount(router, B, f"data: {json.dumps(failed)}\n\n")
+        async with AsyncFluxClient(B) as client:
+            with pytest.raises(JobFailedError) as caught:
+                await client.generate("a fox")
+    assert caught.value.space_url == B
+
+
+async def test_a_failed_download_names_the_space_that_made_the_image() -> None:
+    with respx.mock(assert_all_called=False) as router:
+        _mount(router, A, _completed(A, "e1"))
+        router.get(f"{A}/gradio_api/file=/tmp/x.webp").respond(404, json={"detail": "gone"})
+        async with AsyncFluxClient(A) as client:
+            image = await client.generate("a fox")
+            with pytest.raises(DownloadError) as caught:
+                await client.download(image)
+    assert caught.value.space_url == A
 
 
 async def test_token_goes_to_every_space_of_the_pool_and_nowhere_else() -> None:
