@@ -6,9 +6,11 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
+from ._limits import SCHNELL_URL
+
 __all__ = ["DEFAULT_SPACE", "ProtocolName", "Timeout", "TimeoutTypes"]
 
-DEFAULT_SPACE = "https://black-forest-labs-flux-1-schnell.hf.space"
+DEFAULT_SPACE = SCHNELL_URL
 """The public FLUX.1-schnell Space."""
 
 ProtocolName = Literal["auto", "queue", "call"]

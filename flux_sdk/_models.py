@@ -16,6 +16,16 @@ from pydantic import (
 from typing_extensions import TypedDict
 
 from ._errors import InvalidRequestError
+from ._limits import (
+    MAX_GUIDANCE,
+    MAX_SEED,
+    MAX_SIZE,
+    MAX_STEPS,
+    MIN_GUIDANCE,
+    MIN_SIZE,
+    MIN_STEPS,
+    SIZE_STEP,
+)
 
 __all__ = [
     "Completed",
@@ -30,12 +40,6 @@ __all__ = [
     "Started",
 ]
 
-# The Space's limits (protocol reference §0): MAX_SEED is int32 max, sliders step 32 for sizes.
-MAX_SEED = 2_147_483_647
-MIN_SIZE, MAX_SIZE, SIZE_STEP = 256, 2048, 32
-MIN_STEPS, MAX_STEPS = 1, 50
-# FLUX.1-dev's guidance slider (§12 names the input; its public app.py gives 1..15).
-MIN_GUIDANCE, MAX_GUIDANCE = 1.0, 15.0
 
 _CONSTRAINTS = {
     "prompt": "a non-empty string, not only whitespace",

@@ -10,8 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from ._config import DEFAULT_SPACE
 from ._errors import InvalidRequestError
+from ._limits import DEFAULT_SIZE, DEV_GUIDANCE, DEV_STEPS, DEV_URL, SCHNELL_STEPS, SCHNELL_URL
 from ._models import GenerateParams, GenerateRequest
 
 __all__ = ["FLUX_DEV", "FLUX_SCHNELL", "SPACES", "Limit", "SpaceDescriptor", "resolve_space"]
@@ -120,10 +120,14 @@ class SpaceDescriptor:
 
 FLUX_SCHNELL = SpaceDescriptor(
     name="FLUX.1-schnell",
-    url=DEFAULT_SPACE,
+    url=SCHNELL_URL,
     inputs=("prompt", "seed", "randomize_seed", "width", "height", "num_inference_steps"),
     defaults=GenerateParams(
-        seed=0, randomize_seed=True, width=1024, height=1024, num_inference_steps=4
+        seed=0,
+        randomize_seed=True,
+        width=DEFAULT_SIZE,
+        height=DEFAULT_SIZE,
+        num_inference_steps=SCHNELL_STEPS,
     ),
     aliases=("flux-schnell", "flux", "black-forest-labs/FLUX.1-schnell"),
 )
@@ -131,7 +135,7 @@ FLUX_SCHNELL = SpaceDescriptor(
 
 FLUX_DEV = SpaceDescriptor(
     name="FLUX.1-dev",
-    url="https://black-forest-labs-flux-1-dev.hf.space",
+    url=DEV_URL,
     # guidance_scale comes before the steps on this Space (§12).
     inputs=(
         "prompt",
@@ -145,10 +149,10 @@ FLUX_DEV = SpaceDescriptor(
     defaults=GenerateParams(
         seed=0,
         randomize_seed=True,
-        width=1024,
-        height=1024,
-        guidance_scale=3.5,
-        num_inference_steps=28,
+        width=DEFAULT_SIZE,
+        height=DEFAULT_SIZE,
+        guidance_scale=DEV_GUIDANCE,
+        num_inference_steps=DEV_STEPS,
     ),
     aliases=("flux-dev", "black-forest-labs/FLUX.1-dev"),
     previews=True,

@@ -33,6 +33,19 @@ from typing import IO, Any, Literal, NoReturn, cast
 from urllib.parse import urlsplit
 
 from .._config import DEFAULT_SPACE, DEFAULT_TIMEOUT, ProtocolName
+from .._limits import (
+    DEFAULT_SIZE,
+    DEV_STEPS,
+    DEV_URL,
+    MAX_SEED,
+    MAX_SIZE,
+    MAX_STEPS,
+    MIN_SIZE,
+    MIN_STEPS,
+    SCHNELL_STEPS,
+    SCHNELL_URL,
+    SIZE_STEP,
+)
 from .._version import __version__
 from ._errors import (
     ErrorContext,
@@ -57,28 +70,21 @@ __all__ = [
     "parse_args",
 ]
 
-# The Space's UI defaults and limits, repeated here for the help text only: importing
-# flux_sdk._models would import pydantic. tests/cli checks that they agree.
-DEFAULT_WIDTH = 1024
-DEFAULT_HEIGHT = 1024
-DEFAULT_STEPS = 4
-DEFAULT_DEV_STEPS = 28
+DEFAULT_WIDTH = DEFAULT_SIZE
+DEFAULT_HEIGHT = DEFAULT_SIZE
+DEFAULT_STEPS = SCHNELL_STEPS
+DEFAULT_DEV_STEPS = DEV_STEPS
 DEFAULT_CONCURRENCY = 4
-SIZE_HELP = "a multiple of 32 from 256 to 2048"
-STEPS_HELP = "1 to 50"
-SEED_HELP = "0 to 2147483647"
+SIZE_HELP = f"a multiple of {SIZE_STEP} from {MIN_SIZE} to {MAX_SIZE}"
+STEPS_HELP = f"{MIN_STEPS} to {MAX_STEPS}"
+SEED_HELP = f"0 to {MAX_SEED}"
 PROTOCOLS: tuple[ProtocolName, ...] = ("auto", "queue", "call")
 LOCAL = "local"
 
 ModelName = Literal["flux-schnell", "flux-dev"]
 MODELS: tuple[ModelName, ...] = ("flux-schnell", "flux-dev")
 DEFAULT_MODEL: ModelName = "flux-schnell"
-# Each model's public Space, repeated from flux_sdk._spaces (which imports pydantic) for the
-# same reason as the defaults above; tests/cli checks that they agree.
-MODEL_SPACES: dict[str, str] = {
-    "flux-schnell": DEFAULT_SPACE,
-    "flux-dev": "https://black-forest-labs-flux-1-dev.hf.space",
-}
+MODEL_SPACES: dict[str, str] = {"flux-schnell": SCHNELL_URL, "flux-dev": DEV_URL}
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .._errors import FluxConnectionError, FluxTimeoutError, ProtocolError
-from .._models import (
+from .._limits import (
     MAX_GUIDANCE,
     MAX_SEED,
     MAX_SIZE,

@@ -41,15 +41,8 @@ from flux_sdk._cli._generate import (
     output_path,
 )
 from flux_sdk._cli._local import LOCAL_MODELS
-from flux_sdk._models import (
-    MAX_SEED,
-    MAX_SIZE,
-    MAX_STEPS,
-    MIN_SIZE,
-    MIN_STEPS,
-    SIZE_STEP,
-    Generation,
-)
+from flux_sdk._limits import MAX_SEED, MAX_SIZE, MAX_STEPS, MIN_SIZE, MIN_STEPS, SIZE_STEP
+from flux_sdk._models import Generation
 from flux_sdk._spaces import FLUX_DEV, FLUX_SCHNELL, SPACES
 
 

@@ -447,6 +447,22 @@ def test_the_cli_modules_import_nothing_heavy_for_help() -> None:
     subprocess.run([sys.executable, "-c", code], check=True, env=environment())
 
 
+def test_the_limits_module_imports_nothing_heavy() -> None:
+    # The help quotes the Space's limits and URLs from flux_sdk._limits: it must stay light.
+    import flux_sdk
+
+    folder = str(Path(flux_sdk.__file__).parent)
+    code = (
+        "import sys, types\n"
+        f"package = types.ModuleType('flux_sdk'); package.__path__ = [{folder!r}]\n"
+        "sys.modules['flux_sdk'] = package\n"
+        "import flux_sdk._limits\n"
+        f"heavy = sorted(name for name in {HEAVY!r} if name in sys.modules)\n"
+        "assert not heavy, heavy\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, env=environment())
+
+
 def test_importing_the_cli_and_building_the_parser_imports_nothing_heavy() -> None:
     code = _LIGHT_HELP.format(heavy=HEAVY)
     subprocess.run([sys.executable, "-c", code], check=True, env=environment())

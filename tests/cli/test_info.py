@@ -25,7 +25,7 @@ from flux_sdk._cli._info import (
     render_text,
     to_json,
 )
-from flux_sdk._models import MAX_SEED, MAX_SIZE, MAX_STEPS, MIN_SIZE, MIN_STEPS, SIZE_STEP
+from flux_sdk._limits import MAX_SEED, MAX_SIZE, MAX_STEPS, MIN_SIZE, MIN_STEPS, SIZE_STEP
 from flux_sdk._spaces import FLUX_DEV, FLUX_SCHNELL, Limit, SpaceDescriptor
 from tests.transcripts import load
 
