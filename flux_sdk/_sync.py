@@ -305,8 +305,9 @@ class FluxClient:
         ...     client.save(image, "fox.webp")
     """
 
-    # The signature is AsyncFluxClient's, spelled out (not **kwargs) so that type checkers and
-    # the reference show every argument and its default.
+    # The signature is AsyncFluxClient's, spelled out and forwarded one by one (not **kwargs)
+    # so that type checkers and the reference show every argument and its default; `duplicates`
+    # pairs it with AsyncFluxClient.__init__ (and other keyword lists) by shape, on purpose.
     def __init__(
         self,
         base_url: str | Sequence[str] | None = None,
