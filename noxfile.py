@@ -113,6 +113,30 @@ def verify_types(session: nox.Session) -> None:
         session.run("uv", "run", "--no-project", "--python", python, "--", *verify, external=True)
 
 
+# A fresh environment each time: one reused would keep versions a previous run installed.
+@nox.session(python=PYTHON, reuse_venv=False, default=False)
+def lowest(session: nox.Session) -> None:
+    """Unit tests against the lowest versions of its dependencies (and extras) the SDK allows.
+
+    Not among the default sessions: run it when a lower bound in pyproject.toml changes, or the
+    SDK starts to use a newer API of a dependency. ``nox -s lowest -- tests/faults`` runs others.
+    The local extra is left out: its app runs under Gradio's own interpreter in the tests.
+    """
+    session.install("--resolution", "lowest-direct", "-e", ".[cli,trio,pil]")
+    # The test tools at their newest, on the SDK's lowest: a test tool that needs a newer
+    # dependency than the SDK's bound fails to resolve here instead of raising it silently.
+    frozen = session.run("uv", "pip", "freeze", silent=True, external=True)
+    assert isinstance(frozen, str)
+    lowest = Path(session.create_tmp()) / "lowest.txt"
+    lowest.write_text("\n".join(line for line in frozen.splitlines() if "==" in line) + "\n")
+    session.install("--constraint", str(lowest), *TEST_DEPS)
+    session.run("uv", "pip", "list", external=True)
+    without_gradio = (
+        "--deselect=tests/unit/test_docstrings.py::test_docstring_examples[flux_sdk.local._app]"
+    )
+    session.run("pytest", *(session.posargs or ["tests/unit", without_gradio]), env=OFFLINE_ENV)
+
+
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
     """ruff: lint and formatting."""
