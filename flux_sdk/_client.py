@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import os
+import ssl
 from collections.abc import AsyncGenerator, Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -111,6 +112,11 @@ class AsyncFluxClient:
         timeout: A `Timeout`, or seconds for a whole job.
         proxy: A proxy URL for all requests (``http://``, ``https://``, ``socks5://`` or
             ``socks5h://``); else the usual proxy environment variables apply.
+        verify: How the Space's TLS certificate is checked: True (default: the system's CAs and
+            certifi's, or ``SSL_CERT_FILE``), a CA bundle's path (a corporate CA), an
+            `ssl.SSLContext`, or False (not at all: for tests only).
+        http2: Offer HTTP/2 over TLS (needs ``pip install 'flux-sdk[http2]'``): concurrent
+            jobs share one connection.
         headers: Extra headers sent with every request.
         max_retries: How often to re-send a submission the Space certainly did not accept
             (connection refused, HTTP 429, 502, 503, 504), with exponential backoff and jitter,
@@ -123,7 +129,9 @@ class AsyncFluxClient:
             end; a transport given here is used as it is.
 
     Raises:
-        ValueError: ``proxy`` is not a URL with one of the schemes above.
+        ValueError: ``proxy`` is not a URL with one of the schemes above, or ``verify``
+            names a CA bundle that does not exist.
+        MissingExtraError: ``http2=True`` without the ``[http2]`` extra.
 
     Example:
         >>> async with AsyncFluxClient() as client:  # doctest: +SKIP
@@ -139,6 +147,8 @@ class AsyncFluxClient:
         protocol: ProtocolName = "auto",
         timeout: TimeoutTypes = DEFAULT_TIMEOUT,
         proxy: str | None = None,
+        verify: ssl.SSLContext | str | bool = True,
+        http2: bool = False,
         headers: Mapping[str, str] | None = None,
         max_retries: int = DEFAULT_MAX_RETRIES,
         wait_on_quota: bool = False,
@@ -160,6 +170,8 @@ class AsyncFluxClient:
             timeout=self._settings.timeout,
             headers=headers,
             proxy=proxy,
+            verify=verify,
+            http2=http2,
             http_transport=http_transport,
             max_download_bytes=max_download_bytes,
             max_retries=self._settings.max_retries,

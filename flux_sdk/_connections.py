@@ -15,8 +15,10 @@ request and response conversion, the exception mapping, and the proxies of the e
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib.util
 import ipaddress
+import os
 import ssl
 import typing
 from collections.abc import AsyncIterator, Generator, Iterable
@@ -25,6 +27,7 @@ from urllib.request import getproxies
 import httpcore
 import httpx
 
+from ._errors import MissingExtraError
 from ._protocol import ResponseFraming
 
 _SocketOption = (
@@ -122,10 +125,53 @@ def check_proxy(proxy: str) -> None:
 _Pool = httpcore.AsyncConnectionPool | httpcore.AsyncHTTPProxy | httpcore.AsyncSOCKSProxy
 
 
-def _pool(proxy: httpx.Proxy | None, limits: httpx.Limits) -> _Pool:
+Verify = ssl.SSLContext | str | bool
+"""How a Space's TLS certificate is checked: True (the system's and certifi's CAs, or
+``SSL_CERT_FILE``), a CA bundle's path, an `ssl.SSLContext`, or False (not at all)."""
+
+
+@functools.lru_cache(maxsize=8)
+def _ssl_context(verify: str | bool, cert_file: str | None, cert_dir: str | None) -> ssl.SSLContext:
+    # Loading the CA bundle costs tens of milliseconds: once per process and setting, not
+    # once per client or per event loop. The environment is part of the key.
+    del cert_file, cert_dir
+    if isinstance(verify, str):
+        # Only this CA (a corporate one, a test's): as httpx reads a bundle path, without its
+        # deprecated verify=<str>.
+        if os.path.isdir(verify):
+            return ssl.create_default_context(capath=verify)
+        return ssl.create_default_context(cafile=verify)
+    return httpx.create_ssl_context(verify=verify)
+
+
+def ssl_context(verify: Verify) -> ssl.SSLContext:
+    """The TLS context for ``verify``, shared by every client that checks certificates so.
+
+    Raises:
+        ValueError: ``verify`` names a CA bundle that does not exist.
+    """
+    if isinstance(verify, ssl.SSLContext):
+        return verify
+    if isinstance(verify, str) and not os.path.exists(verify):
+        raise ValueError(f"verify={verify!r}: no CA bundle (file or directory) at that path")
+    return _ssl_context(verify, os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+
+
+def check_http2(http2: bool) -> None:
+    """Refuse ``http2=True`` before any connection when the ``h2`` package is missing.
+
+    Raises:
+        MissingExtraError: ``h2`` is not installed.
+    """
+    if http2 and importlib.util.find_spec("h2") is None:
+        raise MissingExtraError("http2", "h2", "http2=True")
+
+
+def _pool(
+    proxy: httpx.Proxy | None, limits: httpx.Limits, ssl_context: ssl.SSLContext, http2: bool
+) -> _Pool:
     # One constructor per kind of pool, each with the same limits and backend, as httpx's own
     # transport builds them: httpcore takes them by keyword, with its own types per class.
-    ssl_context = httpx.create_ssl_context()
     backend = _FramedBackend()
     if proxy is None:
         return httpcore.AsyncConnectionPool(
@@ -133,6 +179,7 @@ def _pool(proxy: httpx.Proxy | None, limits: httpx.Limits) -> _Pool:
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
+            http2=http2,
             network_backend=backend,
         )
     url = httpcore.URL(
@@ -151,6 +198,7 @@ def _pool(proxy: httpx.Proxy | None, limits: httpx.Limits) -> _Pool:
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
+            http2=http2,
             network_backend=backend,
         )
     if proxy.url.scheme in _PROXY_SCHEMES[2:]:
@@ -165,6 +213,7 @@ def _pool(proxy: httpx.Proxy | None, limits: httpx.Limits) -> _Pool:
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
+            http2=http2,
             network_backend=backend,
         )
     check_proxy(str(proxy.url))
@@ -228,8 +277,16 @@ class _ResponseStream(httpx.AsyncByteStream):
 class FramedTransport(httpx.AsyncBaseTransport):
     """httpx's default async transport, whose connections are reused only when clean."""
 
-    def __init__(self, *, proxy: str | None = None, limits: httpx.Limits) -> None:
-        self._pool = _pool(httpx.Proxy(proxy) if proxy else None, limits)
+    def __init__(
+        self,
+        *,
+        proxy: str | None = None,
+        limits: httpx.Limits,
+        verify: Verify = True,
+        http2: bool = False,
+    ) -> None:
+        proxy_url = httpx.Proxy(proxy) if proxy else None
+        self._pool = _pool(proxy_url, limits, ssl_context(verify), http2)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         assert isinstance(request.stream, httpx.AsyncByteStream)
@@ -260,7 +317,9 @@ class FramedTransport(httpx.AsyncBaseTransport):
         await self._pool.aclose()
 
 
-def environment_mounts(limits: httpx.Limits) -> dict[str, httpx.AsyncBaseTransport | None]:
+def environment_mounts(
+    limits: httpx.Limits, *, verify: Verify = True, http2: bool = False
+) -> dict[str, httpx.AsyncBaseTransport | None]:
     """The proxies of the environment (``HTTPS_PROXY``, ``NO_PROXY``…) as httpx mounts.
 
     httpx reads them only when it builds its own transport; this is its reading (``curl``'s
@@ -273,7 +332,9 @@ def environment_mounts(limits: httpx.Limits) -> dict[str, httpx.AsyncBaseTranspo
         url = found.get(scheme)
         if url:
             proxy = url if "://" in url else f"http://{url}"
-            mounts[f"{scheme}://"] = FramedTransport(proxy=proxy, limits=limits)
+            mounts[f"{scheme}://"] = FramedTransport(
+                proxy=proxy, limits=limits, verify=verify, http2=http2
+            )
     for host in (part.strip() for part in found.get("no", "").split(",")):
         if host == "*":
             return {}
@@ -294,4 +355,11 @@ def _no_proxy_pattern(host: str) -> str:
     return f"all://*{host}"
 
 
-__all__ = ["FramedTransport", "check_proxy", "environment_mounts"]
+__all__ = [
+    "FramedTransport",
+    "Verify",
+    "check_http2",
+    "check_proxy",
+    "environment_mounts",
+    "ssl_context",
+]

@@ -1,9 +1,10 @@
 """`FluxClient`: the synchronous facade, driving the same async transport.
 
-The async client runs in one event loop on one thread owned by this object (an anyio blocking
-portal, the way starlette's TestClient does it). A call is one hop to that thread; a stream's
-events come back through a queue, so there is no hop per event. Because the loop is our own, it
-works where the caller already runs one (Jupyter).
+The async client runs in one event loop on one thread owned by the client (an anyio blocking
+portal, the way starlette's TestClient does it), and shared with the clients its
+``with_options`` makes. A call is one hop to that thread; a stream's events come back through a
+queue, so there is no hop per event. Because the loop is our own, it works where the caller
+already runs one (Jupyter).
 
 The thread starts on the first call, is a daemon, and ends with `close()`, with the garbage
 collector, or at interpreter exit, whichever comes first; each of those cancels the jobs still
@@ -17,6 +18,7 @@ import contextlib
 import copy
 import os
 import queue
+import ssl
 import threading
 import weakref
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
@@ -290,6 +292,8 @@ class FluxClient:
         protocol: ``"auto"`` (default), ``"queue"`` or ``"call"``.
         timeout: A `Timeout`, or seconds for a whole job.
         proxy: A proxy URL for all requests.
+        verify: True (default), a CA bundle's path, an `ssl.SSLContext`, or False.
+        http2: Offer HTTP/2 over TLS (the ``[http2]`` extra).
         headers: Extra headers sent with every request.
         max_retries: How often to re-send a submission the Space certainly did not accept.
         wait_on_quota: Wait out a ZeroGPU quota error's ``retry_after`` and try again.
@@ -298,6 +302,7 @@ class FluxClient:
 
     Raises:
         ValueError: An argument is not allowed (as `AsyncFluxClient` says).
+        MissingExtraError: ``http2=True`` without the ``[http2]`` extra.
 
     Example:
         >>> with FluxClient() as client:  # doctest: +SKIP
@@ -317,6 +322,8 @@ class FluxClient:
         protocol: ProtocolName = "auto",
         timeout: TimeoutTypes = DEFAULT_TIMEOUT,
         proxy: str | None = None,
+        verify: ssl.SSLContext | str | bool = True,
+        http2: bool = False,
         headers: Mapping[str, str] | None = None,
         max_retries: int = DEFAULT_MAX_RETRIES,
         wait_on_quota: bool = False,
@@ -332,6 +339,8 @@ class FluxClient:
             protocol=protocol,
             timeout=timeout,
             proxy=proxy,
+            verify=verify,
+            http2=http2,
             headers=headers,
             max_retries=max_retries,
             wait_on_quota=wait_on_quota,

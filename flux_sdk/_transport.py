@@ -11,6 +11,7 @@ import logging
 import math
 import os
 import random
+import ssl
 import uuid
 from collections.abc import (
     AsyncGenerator,
@@ -31,7 +32,14 @@ from . import _policy as policy
 from . import _protocol as protocol
 from ._auth import SpaceTokenAuth
 from ._config import Timeout
-from ._connections import FramedTransport, check_proxy, environment_mounts
+from ._connections import (
+    FramedTransport,
+    Verify,
+    check_http2,
+    check_proxy,
+    environment_mounts,
+    ssl_context,
+)
 from ._errors import (
     DownloadError,
     FluxConnectionError,
@@ -114,7 +122,25 @@ def _http_errors(timeout: Timeout) -> Generator[None, None, None]:
     except httpx.PoolTimeout:
         raise FluxTimeoutError("total", timeout.total or math.inf) from None
     except httpx.TransportError as exc:
+        refused = _refused_certificate(exc)
+        if refused is not None:
+            raise FluxConnectionError(
+                f"the Space's TLS certificate was refused ({refused.verify_message or refused}); "
+                "if it is signed by your own CA, pass verify= its CA bundle's path or an "
+                "ssl.SSLContext (CLI: --ca-bundle PATH), or set SSL_CERT_FILE"
+            ) from exc
         raise FluxConnectionError(f"{type(exc).__name__}: {exc}") from exc
+
+
+def _refused_certificate(exc: BaseException) -> ssl.SSLCertVerificationError | None:
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return cause
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return None
 
 
 def _http_timeout(timeout: Timeout) -> httpx.Timeout:
@@ -170,6 +196,8 @@ class Transport:
         http_transport: httpx.AsyncBaseTransport | None,
         max_download_bytes: int,
         max_retries: int,
+        verify: Verify = True,
+        http2: bool = False,
     ) -> None:
         self.pool: SpacePool = SpacePool(urls)
         self.descriptor = descriptor
@@ -188,6 +216,9 @@ class Transport:
         default_headers.update(headers or {})
         if proxy is not None:
             check_proxy(proxy)
+        check_http2(http2)
+        # Read now (a missing CA bundle is refused before any I/O) and shared per process.
+        tls = ssl_context(verify)
         spaces = [httpx.URL(space.url) for space in self.pool.spaces]
         auth = SpaceTokenAuth(token, spaces) if token else None
 
@@ -197,9 +228,9 @@ class Transport:
             transport = http_transport
             if transport is None:
                 # Ours, so that a connection that received a stray byte is never reused.
-                transport = FramedTransport(proxy=proxy, limits=limits)
+                transport = FramedTransport(proxy=proxy, limits=limits, verify=tls, http2=http2)
                 if proxy is None:
-                    mounts = environment_mounts(limits)
+                    mounts = environment_mounts(limits, verify=tls, http2=http2)
             return httpx.AsyncClient(
                 headers=default_headers,
                 auth=auth,
@@ -601,6 +632,21 @@ class Transport:
                 await _close_quietly(response)
             return loads(body)
         raise httpx.ReadTimeout(f"no whole answer within {timeout.idle:g} s", request=request)
+
+    # -- the Space's API (flux info) ------------------------------------------------------------
+
+    async def api_info(self) -> tuple[object, object]:
+        """The first Space's decoded ``GET /config`` and ``GET {prefix}/info`` answers (§2).
+
+        For ``flux info``: the same headers, token, error mapping, retries and body cap as
+        discovery's; not cached (the raw /config is wanted, for its sliders' steps).
+        """
+        url = self.pool.spaces[0].url
+        retries = self.max_retries
+        config = await self._send("GET", protocol.config_url(url), retries=retries, idempotent=True)
+        prefix = protocol.parse_config(config, self.descriptor.api_name).api_prefix
+        info = await self._send("GET", f"{url}{prefix}/info", retries=retries, idempotent=True)
+        return config, info
 
 
 def _time_left() -> float:

@@ -17,6 +17,7 @@ import json
 import select
 import selectors
 import socket
+import ssl
 import struct
 import threading
 import time
@@ -110,6 +111,9 @@ class Exchange:
         """Whether the client has closed its end (EOF or reset is waiting to be read)."""
         try:
             readable, _, _ = select.select([self._sock], [], [], 0)
+            if isinstance(self._sock, ssl.SSLSocket):
+                # TLS cannot peek; readable with nothing decrypted pending is the close.
+                return bool(readable) and self._sock.pending() == 0 and not self._sock.recv(1)
             return bool(readable) and self._sock.recv(1, socket.MSG_PEEK) == b""
         except TimeoutError:
             return False
@@ -185,8 +189,10 @@ class FaultServer:
     against uvicorn.
     """
 
-    def __init__(self, host: str = "127.0.0.1") -> None:
+    def __init__(self, host: str = "127.0.0.1", *, tls: ssl.SSLContext | None = None) -> None:
         self.host = host
+        self.tls = tls
+        """With a server-side TLS context, the server speaks HTTPS (handshake per connection)."""
         self._listener = socket.create_server((host, 0))
         self._listener.settimeout(POLL)
         self.port: int = self._listener.getsockname()[1]
@@ -203,7 +209,8 @@ class FaultServer:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        scheme = "https" if self.tls is not None else "http"
+        return f"{scheme}://{self.host}:{self.port}"
 
     @property
     def bytes_sent(self) -> int:
@@ -298,6 +305,13 @@ class FaultServer:
                 thread.start()
 
     def _serve(self, sock: socket.socket) -> None:
+        if self.tls is not None:
+            try:
+                sock = self.tls.wrap_socket(sock, server_side=True)
+            except (ssl.SSLError, OSError):
+                # The client refused the certificate (or hung up): nothing to serve.
+                self.forget(sock)
+                return
         exchange = Exchange(sock, self._stop, self)
         buffer = bytearray()
         try:
