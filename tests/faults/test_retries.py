@@ -437,12 +437,15 @@ async def test_max_retries_must_be_a_count(bad: object) -> None:
 
 # -- wait_on_quota --------------------------------------------------------------------------------
 
+SHORT_WAIT = "0:00:00.010000"
+"""A wait the tests can afford, in ZeroGPU's str(timedelta) form."""
+
 
 async def test_wait_on_quota_waits_and_submits_again(
     space: Space, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING, logger="flux_sdk")
-    space.streams.append(quota_stream("0:00:00"))
+    space.streams.append(quota_stream(SHORT_WAIT))
     async with AsyncFluxClient(BASE, token="", wait_on_quota=True) as client:
         with anyio.fail_after(GUARD):
             async with client.stream("a red fox") as events:
@@ -455,18 +458,29 @@ async def test_wait_on_quota_waits_and_submits_again(
 
 
 async def test_wait_on_quota_per_call_on_the_call_protocol(space: Space) -> None:
-    space.streams.append(quota_call_stream("0:00:00"))
+    space.streams.append(quota_call_stream(SHORT_WAIT))
     async with AsyncFluxClient(BASE, token="", protocol="call") as client:
         assert (await generate(client, wait_on_quota=True)).seed == SEED
     assert space.call.call_count == 2
 
 
 async def test_quota_is_not_waited_for_by_default(space: Space) -> None:
-    space.streams.append(quota_stream("0:00:00"))
+    space.streams.append(quota_stream(SHORT_WAIT))
     async with AsyncFluxClient(BASE, token="") as client:
         with pytest.raises(QuotaExceededError) as caught:
             await generate(client)
-    assert caught.value.retry_after == datetime.timedelta(0)
+    assert caught.value.retry_after == datetime.timedelta(milliseconds=10)
+    assert space.join.call_count == 1
+
+
+async def test_a_zero_wait_is_not_waited_for(space: Space) -> None:
+    # spaces 0.40-0.48 say "Try again in 0:00:00" at the runs limit: no usable time, so
+    # wait_on_quota gives up instead of submitting again at once, again and again.
+    space.streams.append(quota_stream("0:00:00"))
+    async with AsyncFluxClient(BASE, token="", wait_on_quota=True) as client:
+        with anyio.fail_after(GUARD), pytest.raises(QuotaExceededError) as caught:
+            await generate(client)
+    assert caught.value.retry_after is None
     assert space.join.call_count == 1
 
 
