@@ -37,10 +37,16 @@ GRADIO_SERVERS: dict[str, list[str]] = {
         "fastapi==0.112.4",
         "pydantic==2.9.2",
         "httpx==0.27.2",
+        # spaces < 0.51 imports psutil (tests/zerogpu runs it on Gradio 4 and 5).
+        "psutil>=5.9,<6",
     ],
-    "5": ["gradio==5.50.0"],
+    "5": ["gradio==5.50.0", "psutil>=5.9,<6"],
     "6": ["gradio==6.31.0"],
 }
+# The `spaces` versions tests/zerogpu runs, at least one per wording family of ZeroGPU's errors;
+# the tests pair each with the Gradio lines it supports. Pure Python, so each is installed
+# without its dependencies into a directory of its own, which a Gradio server puts on its path.
+SPACES_VERSIONS = ("0.26.2", "0.28.3", "0.30.4", "0.32.0", "0.45.0", "0.48.3", "0.51.3")
 OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False", "NO_PROXY": "*"}
 
 
@@ -69,15 +75,47 @@ def gradio_servers(session: nox.Session) -> str:
     return ",".join(pythons)
 
 
+def spaces_packages(session: nox.Session) -> str:
+    """Install (or reuse) each of `SPACES_VERSIONS` in .nox/spaces/X; return ``X=dir,...``."""
+    targets = []
+    for version in SPACES_VERSIONS:
+        target = ROOT / ".nox" / "spaces" / version
+        if not (target / "spaces" / "__init__.py").exists():
+            session.run(
+                "uv",
+                "pip",
+                "install",
+                "--quiet",
+                "--no-deps",
+                "--python",
+                PYTHON,
+                "--target",
+                str(target),
+                f"spaces=={version}",
+                external=True,
+            )
+        targets.append(f"{version}={target}")
+    return ",".join(targets)
+
+
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
-    """Unit tests, and integration tests against real Gradio 4, 5 and 6 servers."""
+    """Unit tests, and integration tests against real Gradio 4, 5 and 6 servers.
+
+    tests/zerogpu runs real `spaces` versions (`SPACES_VERSIONS`) in those servers.
+    """
     session.install("-e", ".[cli,local]", *TEST_DEPS)
     servers = gradio_servers(session)
+    spaces = spaces_packages(session)
     session.run(
         "pytest",
         *(session.posargs or ["tests"]),
-        env={**OFFLINE_ENV, "FLUX_TEST_GRADIO": servers, "FLUX_REQUIRE_INTEGRATION": "1"},
+        env={
+            **OFFLINE_ENV,
+            "FLUX_TEST_GRADIO": servers,
+            "FLUX_TEST_SPACES": spaces,
+            "FLUX_REQUIRE_INTEGRATION": "1",
+        },
     )
 
 
