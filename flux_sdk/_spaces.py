@@ -58,7 +58,8 @@ class SpaceDescriptor:
         limits: Extra limits this Space sets on top of `GenerateRequest`'s own.
         aliases: Short names that select this Space, e.g. ``("flux-schnell", "flux")``.
         api_name: The endpoint's Gradio api_name.
-        previews: Whether the Space streams intermediate images (`Preview` events).
+        previews: Whether the Space streams intermediate images (`Preview` events); the fake
+            Space (``flux_sdk.testing``) runs a generator ``infer`` when it is true.
 
     Example:
         >>> mine = SpaceDescriptor(

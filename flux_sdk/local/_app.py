@@ -2,7 +2,7 @@
 
 This file is run by path (``python _app.py --port N``) under any interpreter that has Gradio
 4.44, 5.x or 6.x installed, so it imports only the standard library, ``gradio`` and what Gradio
-itself depends on (``PIL``, ``numpy``, ``tqdm``). It never imports ``flux_sdk``.
+itself depends on (``PIL``, ``numpy``, ``tqdm``). It never imports ``flux_sdk`` as a package.
 
 The layout mirrors the Space's ``app.py`` component for component, so the ``/config`` ids match
 the real Space: dependency 2 is ``infer`` (see ``tests/data/protocol/README.md`` §0). Instead of a
@@ -10,13 +10,9 @@ model, ``infer`` runs a real ``tqdm`` loop (so ``track_tqdm`` emits progress) an
 deterministic gradient with the prompt and seed written on it.
 
 With ``--faults`` (or ``FLUX_LOCAL_FAULTS=1``) a leading tag in the prompt picks a failure:
-
-* ``[error] text``: ``gr.Error(text)``.
-* ``[quota] ...``: the ZeroGPU quota error (title ``ZeroGPU quota exceeded`` on Gradio >= 5).
-* ``[gpu] ...``: the ZeroGPU queue timeout (title ``ZeroGPU queue timeout`` on Gradio >= 5).
-* ``[crash] ...``: a plain ``RuntimeError`` (its text is hidden, as on the Space).
-* ``[slow] ...``: 0.25 s per step, with progress.
-* ``[info] ...``: ZeroGPU-style ``gr.Info`` and ``gr.Warning`` toasts, then success.
+``[error] text``, ``[quota]``, ``[gpu]``, ``[crash]``, ``[slow]`` or ``[info]``. The tags and
+the texts the Space sends live in ``flux_sdk/_space_messages.py`` (standard library only), which
+this file loads by its path; the fake Space (``flux_sdk.testing``) reads the same table.
 
 Once the server accepts requests, the script prints exactly one line,
 ``FLUX-LOCAL-READY http://127.0.0.1:PORT``, and serves until SIGTERM or SIGINT.
@@ -33,10 +29,10 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 
 import argparse
 import hashlib
+import importlib.util
 import inspect
 import ipaddress
 import random
-import re
 import signal
 import sys
 import textwrap
@@ -44,8 +40,9 @@ import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from types import FrameType
-from typing import Any, Final
+from pathlib import Path
+from types import FrameType, ModuleType
+from typing import TYPE_CHECKING, Any, Final
 
 import gradio as gr
 import numpy as np
@@ -80,23 +77,31 @@ overwritten by the next one unseen. Measured on Gradio 4.44 and 5.50 with both c
 0.1 s and 0.125 s still lost steps; 0.15 s lost none.
 """
 
-SLOW_STEP_DELAY: Final = 0.25
-"""Seconds per step for prompts tagged ``[slow]``."""
 
-QUOTA_MESSAGE: Final = (
-    "You have exceeded your free ZeroGPU quota (60s requested vs. 12s left). "
-    "Try again in 0:06:53. Authenticate with a Hugging Face token for more quota - "
-    "https://huggingface.co/settings/tokens"
-)
-GPU_TIMEOUT_MESSAGE: Final = (
-    'No GPU was available after 60s. <a href="https://huggingface.co/join">Create a free '
-    "account</a> to get a higher priority in ZeroGPU queues."
-)
+def _load_messages() -> ModuleType:
+    """``flux_sdk/_space_messages.py`` loaded by its path, without importing the package.
+
+    The interpreter running this file has Gradio but may not have flux_sdk's dependencies,
+    so the table is read as a lone module rather than through ``flux_sdk/__init__.py``.
+    """
+    path = Path(__file__).resolve().parent.parent / "_space_messages.py"
+    spec = importlib.util.spec_from_file_location("_flux_space_messages", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+if TYPE_CHECKING:
+    from .. import _space_messages as messages
+else:
+    messages = _load_messages()
 
 _GRADIO_MAJOR: Final = int(gr.__version__.split(".", 1)[0])
 _MIN_SIDE: Final = 8
 _SAMPLE_TEXT: Final = "the quick brown fox jumps over a lazy dog 0123"
-_FAULT_TAG: Final = re.compile(r"\A\s*\[(error|quota|gpu|crash|slow|info)\]\s*(.*)\Z", re.S)
 
 _DESCRIPTION: Final = """# FLUX.1 [schnell] (local placeholder)
 12B param rectified flow transformer distilled from FLUX.1 [pro] for 4 step generation -
@@ -113,6 +118,10 @@ _EXAMPLES: Final = [
     "a cat holding a sign that says hello world",
     "an anime illustration of a wiener schnitzel",
 ]
+
+
+# The toast levels of messages.INFO_TOASTS (gr.Success is not on Gradio 4).
+_TOASTS: Final[dict[str, Callable[..., Any]]] = {"info": gr.Info, "warning": gr.Warning}
 
 
 def _accepts(func: Callable[..., Any], name: str) -> bool:
@@ -236,13 +245,13 @@ def build_app(
         raise ValueError(f"step_delay must be >= 0, got {step_delay}")
     if model not in ("schnell", "dev"):
         raise ValueError(f"model must be 'schnell' or 'dev', got {model!r}")
-    if always is not None and _FAULT_TAG.match(f"[{always}]") is None:
+    if always is not None and always not in messages.FAULT_TAGS:
         raise ValueError(f"always must be a fault tag name, got {always!r}")
 
-    def fault(prompt: str) -> re.Match[str] | None:
+    def fault(prompt: str) -> tuple[str, str] | None:
         if always is not None:
-            return _FAULT_TAG.match(f"[{always}] {prompt}")
-        return _FAULT_TAG.match(prompt) if faults else None
+            return messages.fault_tag(f"[{always}] {prompt}")
+        return messages.fault_tag(prompt) if faults else None
 
     def infer(
         prompt: str,
@@ -276,24 +285,22 @@ def build_app(
         # str(): the wire may carry a number or null as the prompt (README §3.5).
         match = fault(str(prompt))
         if match is not None:
-            tag, text = match.group(1), match.group(2)
+            tag, text = match
             # ZeroGPU fails inside @spaces.GPU before the function body, so no progress first.
             if tag == "error":
-                raise gr.Error(text or "Simulated error")
+                raise gr.Error(text or messages.ERROR_TEXT)
             if tag == "quota":
-                raise _zerogpu_error(QUOTA_MESSAGE, "ZeroGPU quota exceeded")
+                raise _zerogpu_error(messages.quota_message(), messages.QUOTA_TITLE)
             if tag == "gpu":
-                raise _zerogpu_error(GPU_TIMEOUT_MESSAGE, "ZeroGPU queue timeout")
+                raise _zerogpu_error(messages.GPU_TIMEOUT_MESSAGE, messages.GPU_TIMEOUT_TITLE)
             if tag == "crash":
-                raise RuntimeError("boom")
+                raise RuntimeError(messages.CRASH_TEXT)
             if tag == "slow":
-                delay = SLOW_STEP_DELAY
+                delay = messages.SLOW_STEP_DELAY
             if tag == "info":
-                gr.Info(
-                    "Waiting for a GPU to become available",
-                    **_supported(gr.Info, title="ZeroGPU queue"),
-                )
-                gr.Warning("Falling back to IP-based quotas")
+                for toast in messages.INFO_TOASTS:
+                    show = _TOASTS[toast.level]
+                    show(toast.message, **_supported(show, title=toast.title))
 
         if randomize_seed:
             seed = random.randint(0, MAX_SEED)
@@ -321,11 +328,11 @@ def build_app(
     ) -> Iterator[tuple[Image.Image, int]]:
         """FLUX.1-dev's ``infer``: a generator yielding a preview per step, then the image."""
         match = fault(str(prompt))
-        if match is not None and match.group(1) != "slow":
+        if match is not None and match[0] != "slow":
             # The fault tags behave as on schnell; run them through its infer.
             yield infer(prompt, seed, randomize_seed, width, height, 1)
             return
-        delay = SLOW_STEP_DELAY if match is not None else step_delay
+        delay = messages.SLOW_STEP_DELAY if match is not None else step_delay
         if randomize_seed:
             seed = random.randint(0, MAX_SEED)
         steps = int(num_inference_steps)
@@ -465,7 +472,7 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--faults",
         action="store_true",
         default=os.environ.get("FLUX_LOCAL_FAULTS", "") == "1",
-        help="enable prompt fault tags ([error], [quota], [gpu], [crash], [slow], [info])",
+        help="enable prompt fault tags (" + ", ".join(f"[{t}]" for t in messages.FAULT_TAGS) + ")",
     )
     parser.add_argument(
         "--step-delay",
@@ -479,7 +486,7 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--always",
-        choices=("error", "quota", "gpu", "crash", "slow", "info"),
+        choices=messages.FAULT_TAGS,
         default=None,
         help="apply this fault tag to every prompt (a Space that always fails that way)",
     )

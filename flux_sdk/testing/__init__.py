@@ -1,9 +1,9 @@
 """Test your code against a fake FLUX Space: no network, no Gradio, no waiting.
 
 `FakeSpace` is an httpx transport that answers exactly like a Gradio 4.44, 5.x or 6.x server
-running the FLUX.1-schnell Space's app. Give it to either client as ``http_transport`` and
-script what each job does: queue positions, progress, toasts, results, and every failure the
-SDK knows how to raise.
+running the FLUX.1-schnell Space's app (or FLUX.1-dev's, with ``space="flux-dev"``). Give it
+to either client as ``http_transport`` and script what each job does: queue positions,
+progress, toasts, results, and every failure the SDK knows how to raise.
 
 Example:
     >>> from flux_sdk import FluxClient, QuotaExceededError
@@ -28,18 +28,19 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ._fake import FakeJob, FakePool, FakeSpace, JobProtocol, JobStatus, RecordedRequest
+    from ._records import FakeJob, JobProtocol, JobStatus, RecordedRequest
     from ._scenario import Fail, FailKind, Notice, NoticeLevel, Outcome, Result
+    from ._space import FakePool, FakeSpace
 
 # Where each public name lives. They are imported on first use (PEP 562): the pytest plugin
 # imports this package, and a test session that never asks for the fake should not pay for it.
 _HOMES = {
-    "FakeJob": "._fake",
-    "FakePool": "._fake",
-    "FakeSpace": "._fake",
-    "JobProtocol": "._fake",
-    "JobStatus": "._fake",
-    "RecordedRequest": "._fake",
+    "FakeJob": "._records",
+    "FakePool": "._space",
+    "FakeSpace": "._space",
+    "JobProtocol": "._records",
+    "JobStatus": "._records",
+    "RecordedRequest": "._records",
     "Fail": "._scenario",
     "FailKind": "._scenario",
     "Notice": "._scenario",

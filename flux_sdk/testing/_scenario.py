@@ -2,19 +2,19 @@
 
 Scripts are plain frozen values; `FakeSpace` turns them into Gradio messages for the Gradio line
 it emulates. The prompt fault tags of the local replica (``flux_sdk/local/_app.py``) map onto
-the same values, so one scenario can drive the fake and the real replica alike.
+the same values, from the same table (``flux_sdk/_space_messages.py``), so one scenario can
+drive the fake and the real replica alike.
 """
 
 from __future__ import annotations
 
 import datetime
-import re
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
+from .. import _space_messages as messages
+
 __all__ = [
-    "GPU_TIMEOUT_MESSAGE",
-    "QUOTA_MESSAGE",
     "Fail",
     "FailKind",
     "Notice",
@@ -24,22 +24,6 @@ __all__ = [
     "Script",
     "script_for_prompt",
 ]
-
-QUOTA_MESSAGE: Final = (
-    "You have exceeded your free ZeroGPU quota (60s requested vs. 12s left). "
-    "Try again in {retry_after}. Authenticate with a Hugging Face token for more quota - "
-    "https://huggingface.co/settings/tokens"
-)
-"""ZeroGPU's quota error for an API caller without a token (``spaces`` 0.51.3)."""
-
-GPU_TIMEOUT_MESSAGE: Final = (
-    'No GPU was available after 60s. <a href="https://huggingface.co/join">Create a free '
-    "account</a> to get a higher priority in ZeroGPU queues."
-)
-"""ZeroGPU's queue timeout, HTML included, as the Space sends it."""
-
-_DEFAULT_RETRY_AFTER: Final = "0:06:53"
-_FAULT_TAG: Final = re.compile(r"\A\s*\[(error|quota|gpu|crash|slow|info)\]\s*(.*)\Z", re.S)
 
 FailKind = Literal["error", "quota", "gpu", "crash", "queue_full", "rate_limited", "unreachable"]
 """How a job fails; see the `Fail` constructors."""
@@ -91,19 +75,19 @@ class Fail:
         return cls("error", message, title)
 
     @classmethod
-    def quota(cls, retry_after: str | datetime.timedelta = _DEFAULT_RETRY_AFTER) -> Fail:
+    def quota(cls, retry_after: str | datetime.timedelta = messages.DEFAULT_RETRY_AFTER) -> Fail:
         """ZeroGPU's "You have exceeded your free ZeroGPU quota ... Try again in H:MM:SS".
 
         Args:
             retry_after: When to try again, as ``"H:MM:SS"`` or a timedelta.
         """
         text = str(retry_after) if isinstance(retry_after, datetime.timedelta) else retry_after
-        return cls("quota", QUOTA_MESSAGE.format(retry_after=text), "ZeroGPU quota exceeded")
+        return cls("quota", messages.quota_message(text), messages.QUOTA_TITLE)
 
     @classmethod
     def gpu(cls) -> Fail:
         """ZeroGPU's queue timeout: "No GPU was available after 60s" (with its HTML link)."""
-        return cls("gpu", GPU_TIMEOUT_MESSAGE, "ZeroGPU queue timeout")
+        return cls("gpu", messages.GPU_TIMEOUT_MESSAGE, messages.GPU_TIMEOUT_TITLE)
 
     @classmethod
     def crash(cls) -> Fail:
@@ -187,24 +171,22 @@ class Script:
     steps: int | None = None
 
 
-_INFO_NOTICES: Final = (
-    Notice.info("Waiting for a GPU to become available", title="ZeroGPU queue"),
-    Notice.warning("Falling back to IP-based quotas"),
-)
+_INFO_NOTICES: Final = tuple(Notice(*toast) for toast in messages.INFO_TOASTS)
 
 
 def script_for_prompt(prompt: str) -> Script | None:
     """The script the local replica's fault tags give ``prompt``, or None without a tag.
 
     ``[error] text``, ``[quota]``, ``[gpu]``, ``[crash]``, ``[slow]`` and ``[info]`` behave as
-    in ``flux_sdk.local`` with faults on (``[slow]`` has no real delay here).
+    in ``flux_sdk.local`` with faults on (``[slow]`` has no real delay here); the tags and texts
+    are ``flux_sdk/_space_messages.py``'s.
     """
-    match = _FAULT_TAG.match(prompt)
+    match = messages.fault_tag(prompt)
     if match is None:
         return None
-    tag, text = match.group(1), match.group(2)
+    tag, text = match
     if tag == "error":
-        return Script(Fail.error(text or "Simulated error"))
+        return Script(Fail.error(text or messages.ERROR_TEXT))
     if tag == "quota":
         return Script(Fail.quota())
     if tag == "gpu":

@@ -20,13 +20,14 @@ from typing import TYPE_CHECKING, TypeVar
 import pytest
 
 if TYPE_CHECKING:
-    from ._fake import FakeSpace
+    from .._spaces import SpaceDescriptor
+    from ._space import FakeSpace
 
 __all__ = ["fake_space"]
 
 _T = TypeVar("_T")
 
-_OPTIONS = ("gradio", "concurrency", "max_size", "faults", "step_delay", "url")
+_OPTIONS = ("gradio", "concurrency", "max_size", "faults", "step_delay", "url", "space")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -34,7 +35,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "fake_space(**options): FakeSpace options for the fake_space fixture "
-        "(gradio, concurrency, max_size, faults, step_delay, url)",
+        "(gradio, concurrency, max_size, faults, step_delay, url, space)",
     )
 
 
@@ -44,7 +45,8 @@ def fake_space(request: pytest.FixtureRequest) -> FakeSpace:
 
     Give ``fake_space.url`` and ``http_transport=fake_space`` to the client under test.
     """
-    from ._fake import FakeSpace
+    from .._spaces import SpaceDescriptor
+    from ._space import FakeSpace
 
     marker = request.node.get_closest_marker("fake_space")
     options: dict[str, object] = dict(marker.kwargs) if marker is not None else {}
@@ -61,6 +63,7 @@ def fake_space(request: pytest.FixtureRequest) -> FakeSpace:
         faults=_option(options, "faults", bool, False),
         step_delay=_seconds(options.get("step_delay", 0.0)),
         url=_option(options, "url", str, "http://127.0.0.1:7860"),
+        space=_space(options.get("space", "flux-schnell"), SpaceDescriptor),
     )
 
 
@@ -83,3 +86,11 @@ def _seconds(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise pytest.UsageError(f"fake_space(step_delay=...) must be a number, got {value!r}")
     return float(value)
+
+
+def _space(value: object, descriptor: type[SpaceDescriptor]) -> str | SpaceDescriptor:
+    if not isinstance(value, (str, descriptor)):
+        raise pytest.UsageError(
+            f"fake_space(space=...) must be an alias or a SpaceDescriptor, got {value!r}"
+        )
+    return value

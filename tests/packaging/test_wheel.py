@@ -57,6 +57,11 @@ def test_the_wheel_ships_the_package_typed_and_no_tests(wheel: Path) -> None:
     assert "flux_sdk/py.typed" in names
     assert "flux_sdk/testing/pytest_plugin.py" in names
     assert "flux_sdk/local/_app.py" in names
+    assert "flux_sdk/_space_messages.py" in names  # local/_app.py loads it by path
+    for space in ("flux-schnell", "flux-dev"):  # the fake's /config and /info, package data
+        for major in (4, 5, 6):
+            for answer in ("config", "info"):
+                assert f"flux_sdk/testing/data/{space}/gradio-{major}/{answer}.json" in names
     assert not [name for name in names if name.startswith("tests/")]
 
 

@@ -46,7 +46,7 @@ SERVERS = _interpreters()
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
-        if "real_server" in getattr(item, "fixturenames", ()):
+        if {"real_server", "real_dev_server"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.integration)
     if not SERVERS and os.environ.get("FLUX_REQUIRE_INTEGRATION") == "1":
         raise pytest.UsageError("FLUX_REQUIRE_INTEGRATION=1 but FLUX_TEST_GRADIO names no server")
@@ -55,12 +55,26 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture(scope="session", params=sorted(SERVERS) or ["none"])
 def real_server(request: pytest.FixtureRequest) -> Iterator[RealServer]:
     """One replica per Gradio line for the whole session, fault tags on."""
-    label = str(request.param)
+    yield from _replica(str(request.param), model="schnell")
+
+
+@pytest.fixture(scope="session", params=sorted(SERVERS) or ["none"])
+def real_dev_server(request: pytest.FixtureRequest) -> Iterator[RealServer]:
+    """One FLUX.1-dev replica (``model="dev"``) per Gradio line for the session, fault tags on."""
+    yield from _replica(str(request.param), model="dev")
+
+
+def _replica(label: str, *, model: str) -> Iterator[RealServer]:
     if label not in SERVERS:
         pytest.skip("no Gradio server available (set FLUX_TEST_GRADIO)")
     # step_delay=0: instant steps keep the suite fast; a job that needs time uses [slow].
     space = LocalSpace(
-        python=SERVERS[label], faults=True, scale=16, max_size=REAL_MAX_SIZE, step_delay=0
+        python=SERVERS[label],
+        faults=True,
+        scale=16,
+        max_size=REAL_MAX_SIZE,
+        step_delay=0,
+        model=model,
     )
     with space:
         yield RealServer(label=label, url=space.url, gradio=space.gradio_version)

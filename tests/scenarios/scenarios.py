@@ -10,6 +10,7 @@ progress messages Gradio coalesced (a run of progress events becomes one ``("pro
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -24,7 +25,9 @@ from flux_sdk import (
     Event,
     FluxClient,
     FluxError,
+    Generation,
     Log,
+    Preview,
     Progress,
     ProtocolName,
     Queued,
@@ -473,6 +476,10 @@ async def sync_client(target: Target) -> Observed:
 
 async def wire_discovery(target: Target) -> Observed:
     """``/config`` and ``/info``: what clients read from them, per Gradio line."""
+    return await _discovery(target, (8, 11, 12, 15))
+
+
+async def _discovery(target: Target, slider_ids: tuple[int, ...]) -> Observed:
     async with target.http() as http:
         config = cast("dict[str, object]", (await http.get(target.url + "/config")).json())
         info = cast("dict[str, object]", (await http.get("/info")).json())
@@ -495,7 +502,7 @@ async def wire_discovery(target: Target) -> Observed:
         for component in cast("list[dict[str, object]]", config["components"])
     }
     sliders: list[Item] = []
-    for component_id in (8, 11, 12, 15):
+    for component_id in slider_ids:
         props = cast("dict[str, object]", components[component_id]["props"])
         sliders.append(
             (
@@ -621,18 +628,21 @@ async def _call_events(http: httpx.AsyncClient, event_id: str) -> list[tuple[str
 
 async def wire_call_outcomes(target: Target) -> Observed:
     """Each raw input's ``/call/`` stream: the event and its data (null before Gradio 6.13)."""
+    return await _call_outcomes(target, RAW_INPUTS, normalise_message)
+
+
+async def _call_outcomes(
+    target: Target,
+    inputs: list[tuple[str, list[object]]],
+    shape: Callable[[object, Target], object],
+) -> Observed:
     observed: Observed = []
     async with target.http() as http:
-        for name, data in RAW_INPUTS:
+        for name, data in inputs:
             post = await http.post("/call/infer", json={"data": data})
             events = await _call_events(http, str(post.json()["event_id"]))
-            observed.append(
-                (
-                    name,
-                    post.status_code,
-                    [(event, normalise_message(payload, target)) for event, payload in events],
-                )
-            )
+            shaped = [(event, shape(payload, target)) for event, payload in events]
+            observed.append((name, post.status_code, shaped))
     return observed
 
 
@@ -789,3 +799,167 @@ SCENARIOS: dict[str, Scenario] = {
     "wire_file": wire_file,
 }
 """Every scenario by name; each runs against the fake and the real server of one line."""
+
+
+# -- FLUX.1-dev ------------------------------------------------------------------------------------
+# The same comparisons against the FLUX.1-dev replica (LocalSpace(model="dev")): seven inputs,
+# guidance_scale before the steps, and a generator infer that yields a preview per step. Gradio
+# sends the first yield whole on queue/data and the next ones as diffs (which carry no image
+# dict, so the SDK makes a Preview of the first only); /call/ sends every yield whole. Progress
+# is left out: Gradio's throttling interleaves it with the yields differently from run to run.
+
+DEV_DATA = ["a dev fox", 5, False, 512, 512, 3.5]
+
+
+def _dev_events(events: Sequence[Event], target: Target) -> Observed:
+    observed: Observed = []
+    for event in events:
+        if isinstance(event, Preview):
+            observed.append(("preview", target.file_url_ok(event.url), event.path in event.url))
+        elif not isinstance(event, Progress):
+            observed.extend(normalise_events([event], target))
+    return observed
+
+
+async def _dev_job(
+    target: Target, prompt: str, protocol: ProtocolName, *, steps: int = 3
+) -> Observed:
+    async with AsyncFluxClient(
+        target.url,
+        space="flux-dev",
+        protocol=protocol,
+        max_retries=0,
+        http_transport=target.http_transport,
+    ) as client:
+        events: list[Event] = []
+        try:
+            async with client.stream(
+                prompt,
+                seed=9,
+                randomize_seed=False,
+                width=512,
+                height=512,
+                guidance_scale=5.0,
+                num_inference_steps=steps,
+            ) as stream:
+                events.extend([event async for event in stream])
+        except FluxError as error:
+            return [*_dev_events(events, target), normalise_error(error)]
+        observed = _dev_events(events, target)
+        previews = [event for event in events if isinstance(event, Preview)]
+        final = events[-1]
+        assert isinstance(final, Completed)
+        observed.append(("request", final.generation.request.guidance_scale))
+        if previews:
+            preview = await client.download(
+                Generation(
+                    url=previews[0].url,
+                    path=previews[0].path,
+                    seed=final.generation.seed,
+                    request=final.generation.request,
+                )
+            )
+            image = await client.download(final.generation)
+            observed.append(("preview bytes", preview[8:12] == WEBP[1], preview != image))
+    return observed
+
+
+def _dev_fault(tag: str, protocol: ProtocolName) -> Scenario:
+    async def scenario(target: Target) -> Observed:
+        return await _dev_job(target, f"[{tag}] a dev fox", protocol)
+
+    scenario.__doc__ = f"FLUX.1-dev: the [{tag}] fault tag on the {protocol} protocol."
+    return scenario
+
+
+async def dev_generate_queue(target: Target) -> Observed:
+    """FLUX.1-dev on the queue protocol: one Preview (the first yield), then the image."""
+    return await _dev_job(target, "a dev fox", "queue")
+
+
+async def dev_generate_call(target: Target) -> Observed:
+    """FLUX.1-dev on /call/: a Preview per yield (the last is the image), then the image."""
+    return await _dev_job(target, "a dev fox", "call")
+
+
+async def dev_one_step(target: Target) -> Observed:
+    """FLUX.1-dev with one step: its only yield is the image itself."""
+    return await _dev_job(target, "a dev fox", "call", steps=1)
+
+
+def _dev_shape(value: object, target: Target) -> object:
+    """A message normalised, and the file paths and URLs inside Gradio's diffs too."""
+
+    def file(match: re.Match[str]) -> str:
+        url = cast(str, json.loads(match.group()))
+        return '"<file url>"' if target.file_url_ok(url) else '"<file path>"'
+
+    text = json.dumps(normalise_message(value, target))
+    return cast(object, json.loads(re.sub(r'"[^"]*/image\.webp"', file, text)))
+
+
+def _without_progress(messages: list[object], target: Target) -> list[object]:
+    return [
+        _dev_shape(message, target)
+        for message in messages
+        if cast("dict[str, object]", message).get("msg") != "progress"
+    ]
+
+
+async def wire_dev_discovery(target: Target) -> Observed:
+    """FLUX.1-dev's ``/config`` and ``/info``: the guidance slider (15) before the steps (16)."""
+    return await _discovery(target, (8, 11, 12, 15, 16))
+
+
+async def wire_dev_queue_stream(target: Target) -> Observed:
+    """A 3-step FLUX.1-dev job's ``queue/data`` messages: whole first yield, then diffs."""
+    async with target.http() as http:
+        status, messages = await _queue_messages(http, ["[slow] a fox", *DEV_DATA[1:], 3])
+    return [("join", status), *(("message", item) for item in _without_progress(messages, target))]
+
+
+# Raw FLUX.1-dev inputs: the guidance slider's range (checked on 5.x and 6.x only), too few
+# values, and the fault tags.
+DEV_RAW_INPUTS: list[tuple[str, list[object]]] = [
+    ("ok", [*DEV_DATA, 2]),
+    ("guidance 99", [*DEV_DATA[:5], 99, 1]),
+    ("guidance 0.5", [*DEV_DATA[:5], 0.5, 1]),
+    ("guidance string", [*DEV_DATA[:5], "x", 1]),
+    ("6 values", [*DEV_DATA[:5], 1]),
+    ("gr.Error", ["[error] the model is on fire", *DEV_DATA[1:], 2]),
+    ("exception", ["[crash] x", *DEV_DATA[1:], 2]),
+    ("quota", ["[quota] x", *DEV_DATA[1:], 2]),
+    ("info", ["[info] x", *DEV_DATA[1:], 2]),
+]
+
+
+async def wire_dev_queue_outcomes(target: Target) -> Observed:
+    """Each raw FLUX.1-dev input's ``queue/data`` messages, progress left out."""
+    observed: Observed = []
+    async with target.http() as http:
+        for name, data in DEV_RAW_INPUTS:
+            status, messages = await _queue_messages(http, data)
+            observed.append((name, status, _without_progress(messages, target)))
+    return observed
+
+
+async def wire_dev_call_outcomes(target: Target) -> Observed:
+    """Each raw FLUX.1-dev input's ``/call/`` stream: ``generating`` events, then the end."""
+    return await _call_outcomes(target, DEV_RAW_INPUTS, _dev_shape)
+
+
+DEV_SCENARIOS: dict[str, Scenario] = {
+    "dev_generate_queue": dev_generate_queue,
+    "dev_generate_call": dev_generate_call,
+    "dev_one_step": dev_one_step,
+    **{
+        f"dev_fault_{tag}_{protocol}": _dev_fault(tag, protocol)
+        for tag in ("error", "quota", "gpu", "crash", "info", "slow")
+        for protocol in PROTOCOLS
+    },
+    "wire_dev_discovery": wire_dev_discovery,
+    "wire_dev_queue_stream": wire_dev_queue_stream,
+    "wire_dev_queue_outcomes": wire_dev_queue_outcomes,
+    "wire_dev_call_outcomes": wire_dev_call_outcomes,
+}
+"""The FLUX.1-dev scenarios; each runs against ``FakeSpace(space="flux-dev")`` and the replica."""

@@ -3,6 +3,7 @@ the documentation's examples. No Gradio server needed."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import doctest
 import importlib
@@ -18,14 +19,17 @@ import httpx
 import pytest
 
 from flux_sdk import (
+    FLUX_DEV,
     AsyncFluxClient,
     Completed,
     Event,
     FluxClient,
     FluxConnectionError,
+    Generation,
     GPUUnavailableError,
     JobFailedError,
     Log,
+    Preview,
     Progress,
     ProtocolName,
     Queued,
@@ -454,20 +458,110 @@ async def test_file_route(space: FakeSpace) -> None:
     )
 
 
+# -- FLUX.1-dev ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize(("protocol", "previews"), [("queue", 1), ("call", 3)])
+async def test_flux_dev_streams_previews(
+    version: str, protocol: ProtocolName, previews: int
+) -> None:
+    space = FakeSpace(gradio=version, space="flux-dev")
+    async with (
+        AsyncFluxClient(
+            space.url, space="flux-dev", http_transport=space, protocol=protocol
+        ) as client,
+        client.stream("a fox", num_inference_steps=3) as stream,
+    ):
+        events = [event async for event in stream]
+    seen = [event for event in events if isinstance(event, Preview)]
+    # Queue: the first yield whole, the others as diffs; /call/: every yield, the last the image.
+    assert len(seen) == previews
+    final = events[-1]
+    assert isinstance(final, Completed)
+    assert [job.data for job in space.jobs] == [["a fox", 0, True, 1024, 1024, 3.5, 3]]
+
+
+async def test_flux_dev_previews_are_images_of_their_own() -> None:
+    space = FakeSpace(space=FLUX_DEV)
+    async with AsyncFluxClient(
+        space.url, space=FLUX_DEV, http_transport=space, protocol="call"
+    ) as client:
+        async with client.stream("a fox", num_inference_steps=2) as stream:
+            events = [event async for event in stream]
+        first, last = (event for event in events if isinstance(event, Preview))
+        final = events[-1]
+        assert isinstance(final, Completed)
+        assert first.path != final.generation.path
+        assert last.path == final.generation.path
+        preview = await client.download(
+            Generation(url=first.url, path=first.path, seed=0, request=final.generation.request)
+        )
+    assert preview[8:12] == WEBP[1]
+
+
+async def test_flux_schnell_streams_no_previews(space: FakeSpace) -> None:
+    events = await events_of(space, num_inference_steps=3)
+    assert not [event for event in events if isinstance(event, Preview)]
+
+
+async def test_flux_dev_checks_the_guidance_slider() -> None:
+    space = FakeSpace(space="flux-dev")
+    async with httpx.AsyncClient(transport=space, base_url=space.url + space.api_prefix) as http:
+        post = await http.post("/call/infer", json={"data": ["x", 1, False, 512, 512, 99, 1]})
+        async with http.stream("GET", f"/call/infer/{post.json()['event_id']}") as stream:
+            body = (await stream.aread()).decode()
+        named = await http.post("/call/v2/infer", json={"prompt": "y"})
+    assert "Value 99 is greater than maximum value 15." in body
+    assert named.status_code == 200
+    assert space.jobs[-1].data == ["y", 0, True, 1024, 1024, 3.5, 28]
+
+
+def test_only_the_two_spaces_are_emulated() -> None:
+    assert FakeSpace(space="flux").gradio == "6.31.0"  # an alias of FLUX.1-schnell
+    mine = dataclasses.replace(FLUX_DEV, name="my FLUX")
+    for space in ("flux-pro", mine):
+        with pytest.raises(ValueError, match="flux-schnell"):
+            FakeSpace(space=space)
+
+
+@pytest.mark.fake_space(space="flux-dev")
+def test_the_fixture_takes_a_space(fake_space: FakeSpace) -> None:
+    with FluxClient(fake_space.url, space="flux-dev", http_transport=fake_space) as client:
+        client.generate("a fox", num_inference_steps=1)
+    assert len(fake_space.jobs[0].data) == 7
+
+
 # -- the fixture, the docs, the docstrings ---------------------------------------------------------
 
 
+_PRIVATE_MODULES = (
+    "._apps",
+    "._clock",
+    "._gradio",
+    "._records",
+    "._responses",
+    "._routes",
+    "._scenario",
+    "._scheduler",
+    "._space",
+    "._streams",
+    "._webp",
+)
+
+
 def test_docstring_examples() -> None:
-    for name in ("", "._fake", "._scenario", "._webp", "._wire"):
-        module = importlib.import_module(f"flux_sdk.testing{name}")
+    modules = [f"flux_sdk.testing{name}" for name in ("", *_PRIVATE_MODULES)]
+    for name in (*modules, "flux_sdk._space_messages"):
+        module = importlib.import_module(name)
         result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
         assert result.failed == 0, module.__name__
 
 
 def test_the_pytest_plugin_imports_nothing_heavy() -> None:
     script = (
-        "import sys, flux_sdk.testing.pytest_plugin; "
-        "print(sorted(m for m in ('httpx', 'anyio', 'flux_sdk.testing._fake') if m in sys.modules))"
+        "import sys, flux_sdk.testing.pytest_plugin; heavy = ('httpx', 'anyio', "
+        "'flux_sdk.testing._space'); print(sorted(m for m in heavy if m in sys.modules))"
     )
     result = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=True
