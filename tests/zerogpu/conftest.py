@@ -75,6 +75,8 @@ class ZeroGPUSpace(LocalSpace):
     def _environment(self, workdir: str) -> dict[str, str]:
         env = super()._environment(workdir)
         env["PYTHONPATH"] = self.spaces_dir
+        # spaces keeps its offload directory and clean-up links under ~/.zerogpu.
+        env["HOME"] = workdir
         self.record = Path(workdir, "raised.jsonl")
         env["FLUX_ZEROGPU_RECORD"] = str(self.record)
         return env

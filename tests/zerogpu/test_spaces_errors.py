@@ -17,7 +17,12 @@ is a header the client sends.
 
 The expected class and ``retry_after`` come from what each case asks the device API (its wait)
 and from which family of wordings the version has; ``.raw`` and ``.title`` are compared with
-what the app recorded it raised, so no text is copied here.
+what the app recorded it raised, so no text is copied here. On ``/call/`` before Gradio 6.13
+every error arrives as null (§3.4), so there the test checks that the SDK says only that.
+
+Not driven: ``Internal Gradio error`` (raised only for a ``gr.Request`` without headers, which
+a Gradio server never passes) and the ``x-gradio-user: mcp`` variant of 0.45-0.48's quota text
+(Gradio's MCP server sets it; the SDK never does). The unit tests classify both texts.
 """
 
 from __future__ import annotations
