@@ -8,7 +8,7 @@ from pathlib import Path
 import nox
 
 nox.options.default_venv_backend = "uv"
-nox.options.sessions = ["tests", "typecheck", "lint", "docs"]
+nox.options.sessions = ["tests", "g4f", "typecheck", "lint", "docs"]
 nox.options.reuse_existing_virtualenvs = True
 
 ROOT = Path(__file__).parent
@@ -117,6 +117,29 @@ def tests(session: nox.Session) -> None:
             "FLUX_REQUIRE_INTEGRATION": "1",
         },
     )
+
+
+# The gpt4free release flux_sdk.compat's providers are tested with (the [g4f] extra allows <9).
+G4F = "g4f==8.8.6"
+
+
+@nox.session(python=PYTHON)
+def g4f(session: nox.Session) -> None:
+    """gpt4free's own clients driving flux_sdk.compat's providers against real local Spaces.
+
+    tests/g4f, with g4f installed (required here, skipped elsewhere) and offline: its version
+    check off, its configuration directory in the session's temporary directory.
+    """
+    session.install("-e", ".[cli,local,g4f]", G4F, *TEST_DEPS)
+    servers = gradio_servers(session)
+    env = {
+        **OFFLINE_ENV,
+        "FLUX_TEST_GRADIO": servers,
+        "FLUX_REQUIRE_INTEGRATION": "1",
+        "FLUX_REQUIRE_G4F": "1",
+        "G4F_CONFIG_DIR": str(Path(session.create_tmp()) / "g4f-config"),
+    }
+    session.run("pytest", *(session.posargs or ["tests/g4f"]), env=env)
 
 
 @nox.session(python=PYTHON)

@@ -1,61 +1,44 @@
-"""A drop-in for gpt4free's ``BlackForestLabs_Flux1Schnell`` provider, backed by flux-sdk.
+"""gpt4free's FLUX providers, ``BlackForestLabs_Flux1Schnell`` and ``_Flux1Dev``, on flux-sdk.
 
-Migrating is an import change:
+gpt4free removed its FLUX.1-schnell provider in 2025; these classes bring it back. With gpt4free
+installed (the ``[g4f]`` extra) they are genuine g4f providers for its own client:
 
 ```python
-# before
-from g4f.Provider.hf_space.BlackForestLabs_Flux1Schnell import BlackForestLabs_Flux1Schnell
-# after
+from g4f.client import Client
+
 from flux_sdk.compat import BlackForestLabs_Flux1Schnell
 
-async for image in BlackForestLabs_Flux1Schnell.create_async_generator(
-    "flux", [{"role": "user", "content": "a red fox in fresh snow"}]
-):
-    print(image)  # [![a red fox in fresh snow](https://...webp)](https://...webp)
+image = Client().images.generate(
+    "a red fox in fresh snow", model="flux", provider=BlackForestLabs_Flux1Schnell
+)
 ```
 
-The class keeps the provider's attributes (``label``, ``url``, ``api_endpoint``, ``working``,
-``default_model``, ``model_aliases``, ``image_models``, ``models``), its `get_model`, and
-`create_async_generator` with the same parameters and defaults (768x768, 2 steps, seed 0,
-randomized). It still yields one `ImageResponse` with the image's URL and the prompt as ``alt``.
-
-What differs:
-
-- **Errors are typed.** Everything the Space refuses or fails raises a subclass of
-  `ResponseError` (`QuotaExceededError`, `QueueFullError`, `JobFailedError`, ...), so
-  ``except ResponseError`` keeps working; catch ``flux_sdk.ResponseError`` (re-exported here),
-  not ``g4f.errors.ResponseError``. Not reaching the Space raises `flux_sdk.FluxConnectionError`,
-  running out of time `flux_sdk.FluxTimeoutError`, and a malformed answer
-  `flux_sdk.ProtocolError` (the original let aiohttp's and json's exceptions through there).
-  All of them are `flux_sdk.FluxError`.
-- **Sizes are validated before anything is sent.** The original's rule still applies first
-  (round down to a multiple of 8, at least 32), then the Space's own limits: a multiple of 32 from
-  256 to 2048. A size outside them (1000, 100) raises `InvalidRequestError`, a `ValueError`,
-  instead of costing a round trip and failing on the Space. So does an empty prompt.
-- **The API route is discovered, not hard-coded.** The original posts to ``/call/infer``, which
-  answers 404 on Gradio 5 and later (the routes moved under ``/gradio_api``). This class reads the
-  Space's ``/config`` and uses Gradio's queue protocol (``protocol="auto"``), which also carries
-  the Space's error messages.
-- **Authentication.** An ``api_key`` (or ``token``) keyword, else ``HF_TOKEN`` from the
-  environment, is sent to the Space (and only to it) as a Hugging Face token, which raises the
-  ZeroGPU quota. The original sent none.
-- The connection is closed before the image is yielded, so abandoning the generator leaks nothing.
+Without it they work on their own, with the provider's interface: `create_async_generator`
+yields one `ImageResponse`. Either way the Space's failures are typed `ResponseError`
+subclasses, sizes are checked before anything is sent, the route is discovered and an
+``api_key`` (or ``HF_TOKEN``) is sent as a Hugging Face token. Type checkers see the
+standalone classes. The documentation's "Migrating from gpt4free" page
+(docs/migrating-from-gpt4free.md) says what differs from the original provider.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import ClassVar, TypeAlias, cast
+from importlib.util import find_spec
+from typing import TYPE_CHECKING, TypeAlias, cast
 
 import httpx
 
 from ._client import AsyncFluxClient
 from ._errors import InvalidRequestError, ResponseError
-from ._models import GenerateRequest
+from ._limits import DEFAULT_SIZE, DEV_GUIDANCE, DEV_STEPS
+from ._models import GenerateParams
 from ._protocol import classify_http
+from ._providers import Flux1Dev, Flux1Schnell, FluxProvider
 
 __all__ = [
+    "BlackForestLabs_Flux1Dev",
     "BlackForestLabs_Flux1Schnell",
     "ImageResponse",
     "InvalidRequestError",
@@ -191,8 +174,11 @@ def raise_for_status(response: httpx.Response) -> None:
     )
 
 
-class BlackForestLabs_Flux1Schnell:  # the gpt4free provider's name, kept for drop-in use
+class BlackForestLabs_Flux1Schnell(Flux1Schnell):  # the gpt4free provider's name, for drop-in use
     """The FLUX.1-schnell Space, with gpt4free's provider interface.
+
+    With gpt4free installed, `flux_sdk.compat` exports a g4f provider of this name instead (see
+    the module's description); this is the class without it.
 
     Attributes:
         label: The provider's display name.
@@ -207,40 +193,6 @@ class BlackForestLabs_Flux1Schnell:  # the gpt4free provider's name, kept for dr
         models: The same list.
 
     """
-
-    label: ClassVar[str] = "BlackForestLabs Flux-1-Schnell"
-    url: ClassVar[str] = "https://black-forest-labs-flux-1-schnell.hf.space"
-    api_endpoint: ClassVar[str] = "https://black-forest-labs-flux-1-schnell.hf.space/call/infer"
-    working: ClassVar[bool] = True
-
-    default_model: ClassVar[str] = "black-forest-labs-flux-1-schnell"
-    default_image_model: ClassVar[str] = default_model
-    model_aliases: ClassVar[dict[str, str]] = {"flux-schnell": default_model, "flux": default_model}
-    image_models: ClassVar[list[str]] = [default_model, *model_aliases.keys()]
-    models: ClassVar[list[str]] = image_models
-
-    @classmethod
-    def get_model(cls, model: str, **kwargs: object) -> str:
-        """Resolve a model name: an alias to its model, an empty name to the default.
-
-        Args:
-            model: A model name or alias, or ``""`` for the default.
-            **kwargs: Ignored (gpt4free passes provider options here).
-
-        Returns:
-            The model's full name.
-
-        Raises:
-            InvalidRequestError: ``model`` is not one of `models` (a ValueError).
-
-        """
-        if not model:
-            return cls.default_model
-        if model in cls.model_aliases:
-            return cls.model_aliases[model]
-        if model in cls.models:
-            return model
-        raise InvalidRequestError("model", model, "one of " + ", ".join(map(repr, cls.models)))
 
     @classmethod
     async def create_async_generator(
@@ -291,65 +243,113 @@ class BlackForestLabs_Flux1Schnell:  # the gpt4free provider's name, kept for dr
             flux_sdk.ProtocolError: The Space's answer did not fit the Gradio protocol.
 
         """
-        request = _request(
-            format_image_prompt(messages, prompt),
+        params = GenerateParams(
+            seed=seed,
+            randomize_seed=randomize_seed,
             width=width,
             height=height,
             num_inference_steps=num_inference_steps,
-            seed=seed,
-            randomize_seed=randomize_seed,
         )
-        base_url = _str_option(kwargs, "base_url") or cls.url
-        token = _str_option(kwargs, "api_key") or _str_option(kwargs, "token")
-        async with AsyncFluxClient(base_url, token=token, protocol="auto", proxy=proxy) as client:
-            generation = await client.generate(request)
-        yield ImageResponse(images=[generation.url], alt=request.prompt)
+        text = format_image_prompt(messages, prompt)
+        async for image in _generate(cls, text, params, proxy, kwargs):
+            yield image
 
 
-def _round_size(value: int) -> int:
-    """Round as the original provider did: down to a multiple of 8, at least 32."""
-    try:
-        return max(32, value - (value % 8))
-    except TypeError:  # not a number: left for GenerateRequest to reject by name
-        return value
+class BlackForestLabs_Flux1Dev(Flux1Dev):  # gpt4free's provider name, for drop-in use
+    """The FLUX.1-dev Space, with gpt4free's provider interface.
 
+    With gpt4free installed, `flux_sdk.compat` exports a g4f provider of this name instead,
+    which also streams the Space's previews; this is the class without it.
 
-def _request(
-    prompt: str,
-    *,
-    width: int,
-    height: int,
-    num_inference_steps: int,
-    seed: int,
-    randomize_seed: bool,
-) -> GenerateRequest:
-    sizes = {"width": width, "height": height}
-    rounded = {name: _round_size(value) for name, value in sizes.items()}
-    try:
-        return GenerateRequest(
-            prompt=prompt,
+    Attributes:
+        label: The provider's display name.
+        url: The Space; subclasses may override it to target another Space with the same app.
+        working: Always True.
+        default_model: The only model.
+        default_image_model: The same.
+        model_aliases: Other names `get_model` accepts for it.
+        image_models: The model and its aliases.
+        models: The same list.
+
+    """
+
+    @classmethod
+    async def create_async_generator(
+        cls,
+        model: str,
+        messages: Messages,
+        proxy: str | None = None,
+        prompt: str | None = None,
+        width: int = DEFAULT_SIZE,
+        height: int = DEFAULT_SIZE,
+        guidance_scale: float = DEV_GUIDANCE,
+        num_inference_steps: int = DEV_STEPS,
+        seed: int = 0,
+        randomize_seed: bool = True,
+        **kwargs: object,
+    ) -> AsyncIterator[ImageResponse]:
+        """Generate one image and yield it as an `ImageResponse`.
+
+        Sizes must be a multiple of 32 from 256 to 2048, ``guidance_scale`` 1 to 15,
+        ``num_inference_steps`` 1 to 50 and ``seed`` 0 to 2147483647; anything else raises
+        `InvalidRequestError` before any request is made.
+
+        Args:
+            model: Ignored (there is one model); use `get_model` to check a name.
+            messages: The conversation the prompt is made from (see `format_image_prompt`).
+            proxy: A proxy URL for every request, or None for the usual environment variables.
+            prompt: Text appended to the messages' text.
+            width: The image width in pixels.
+            height: The image height in pixels.
+            guidance_scale: How closely the image follows the prompt.
+            num_inference_steps: Denoising steps.
+            seed: The seed, used when ``randomize_seed`` is false.
+            randomize_seed: Let the Space pick a random seed.
+            **kwargs: ``base_url`` (a Space URL, instead of `url`), ``api_key`` or ``token`` (a
+                Hugging Face token; default ``HF_TOKEN``). Anything else is ignored.
+
+        Yields:
+            One `ImageResponse`: the image's URL, and the prompt as ``alt``.
+
+        Raises:
+            InvalidRequestError: The prompt is empty or a parameter is out of range; nothing
+                was sent.
+            ResponseError: The Space refused or failed the job (a subclass says why).
+            flux_sdk.FluxConnectionError: The Space could not be reached.
+            flux_sdk.FluxTimeoutError: A time limit ran out.
+            flux_sdk.ProtocolError: The Space's answer did not fit the Gradio protocol.
+
+        """
+        params = GenerateParams(
             seed=seed,
             randomize_seed=randomize_seed,
-            width=rounded["width"],
-            height=rounded["height"],
+            width=width,
+            height=height,
+            guidance_scale=guidance_scale,
             num_inference_steps=num_inference_steps,
         )
-    except InvalidRequestError as exc:
-        if exc.field in sizes and sizes[exc.field] != rounded[exc.field]:
-            # Name the value the caller gave, and what the rounding made of it.
-            raise InvalidRequestError(
-                exc.field,
-                sizes[exc.field],
-                f"{exc.constraint} (after rounding down to a multiple of 8, at least 32,"
-                f" it is {rounded[exc.field]})",
-            ) from None
-        raise
+        text = format_image_prompt(messages, prompt)
+        async for image in _generate(cls, text, params, proxy, kwargs):
+            yield image
 
 
-def _str_option(kwargs: Mapping[str, object], name: str) -> str | None:
-    value = kwargs.get(name)
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        raise InvalidRequestError(name, value, "a string")
-    return value
+async def _generate(
+    space: type[FluxProvider],
+    prompt: str,
+    params: GenerateParams,
+    proxy: str | None,
+    kwargs: Mapping[str, object],
+) -> AsyncIterator[ImageResponse]:
+    request = space.request(prompt, params)
+    base_url, token = space.client_options(kwargs)
+    async with AsyncFluxClient(
+        base_url, space=space.descriptor, token=token, protocol="auto", proxy=proxy
+    ) as client:
+        generation = await client.generate(request)
+    yield ImageResponse(images=[generation.url], alt=request.prompt)
+
+
+if not TYPE_CHECKING and find_spec("g4f") is not None:
+    # gpt4free is installed: the same names are genuine g4f providers (flux_sdk._g4f). Type
+    # checkers see the standalone classes above, whose interface both share.
+    from ._g4f import BlackForestLabs_Flux1Dev, BlackForestLabs_Flux1Schnell

@@ -1,9 +1,13 @@
-"""flux_sdk.compat: the gpt4free provider drop-in, against a replayed Gradio 6 exchange."""
+"""flux_sdk.compat without gpt4free: the standalone providers, against a replayed Gradio 6 exchange.
+
+With g4f installed the same names are g4f providers instead, tested by tests/g4f (nox -s g4f).
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime
+import importlib.util
 import json
 from collections.abc import Iterator
 from typing import Any, ClassVar
@@ -26,10 +30,16 @@ from flux_sdk import (
     ResponseError,
 )
 from flux_sdk.compat import (
+    BlackForestLabs_Flux1Dev,
     BlackForestLabs_Flux1Schnell,
     ImageResponse,
     format_image_prompt,
     raise_for_status,
+)
+
+pytestmark = pytest.mark.skipif(
+    importlib.util.find_spec("g4f") is not None,
+    reason="g4f is installed: compat's classes are g4f providers (tests/g4f)",
 )
 
 BASE = "http://127.0.0.1:7860"
@@ -133,6 +143,24 @@ def test_attributes_match_the_original_provider() -> None:
     assert cls.models == cls.image_models
 
 
+def test_without_g4f_the_classes_stand_alone() -> None:
+    for cls in (BlackForestLabs_Flux1Schnell, BlackForestLabs_Flux1Dev):
+        assert all(base.__module__.startswith("flux_sdk") for base in cls.__mro__[:-1])
+        assert not hasattr(cls, "get_dict")
+
+
+def test_dev_attributes_match_g4fs_own_provider() -> None:
+    cls = BlackForestLabs_Flux1Dev
+    dev = "black-forest-labs-flux-1-dev"
+    assert cls.label == "BlackForestLabs Flux-1-Dev"
+    assert cls.url == "https://black-forest-labs-flux-1-dev.hf.space"
+    assert cls.working is True
+    assert (cls.default_model, cls.default_image_model) == (dev, dev)
+    assert cls.model_aliases == {"flux-dev": dev, "flux": dev}
+    assert cls.models == cls.image_models == [dev, "flux-dev", "flux"]
+    assert cls.get_model("flux") == dev
+
+
 @pytest.mark.parametrize("model", ["", "flux", "flux-schnell", DEFAULT])
 def test_get_model_resolves_aliases(model: str) -> None:
     assert BlackForestLabs_Flux1Schnell.get_model(model) == DEFAULT
@@ -174,6 +202,37 @@ async def test_payload_has_the_original_defaults(space: respx.MockRouter) -> Non
     # The stream is read for the session the job joined with.
     data_url = urlsplit(str(space.routes["data"].calls.last.request.url))
     assert parse_qs(data_url.query)["session_hash"] == [body["session_hash"]]
+
+
+@pytest.mark.anyio
+async def test_dev_payload_has_its_spaces_defaults(space: respx.MockRouter) -> None:
+    images = [
+        image
+        async for image in BlackForestLabs_Flux1Dev.create_async_generator(
+            "flux-dev", ["a red fox"], base_url=BASE
+        )
+    ]
+    assert images == [ImageResponse(images=[IMAGE_URL], alt="a red fox")]
+    # FLUX.1-dev's inputs: guidance_scale (3.5) before the steps (28), 1024×1024.
+    assert join_body(space)["data"] == ["a red fox", 0, True, 1024, 1024, 3.5, 28]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [({"guidance_scale": 20.0}, "guidance_scale"), ({"width": 770}, "width")],
+)
+async def test_dev_checks_before_any_request(
+    space: respx.MockRouter, options: dict[str, Any], field: str
+) -> None:
+    # No rounding on FLUX.1-dev (g4f's provider had none): 770 is refused as it is.
+    with pytest.raises(InvalidRequestError) as caught:
+        async for _ in BlackForestLabs_Flux1Dev.create_async_generator(
+            "flux-dev", ["a red fox"], base_url=BASE, **options
+        ):
+            pass
+    assert caught.value.field == field
+    assert space.calls.call_count == 0
 
 
 @pytest.mark.anyio

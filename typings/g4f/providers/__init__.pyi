@@ -1,0 +1,1 @@
+"""``g4f.providers``: the provider machinery (base classes, responses, retries)."""
