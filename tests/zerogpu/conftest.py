@@ -106,14 +106,20 @@ class ZeroGPUServer(Server):
         return int(major), int(minor)
 
     def raised(self, prompt: str) -> Raised | None:
-        """What the app raised for ``prompt``; None if no ``gr.Error`` left it."""
+        """What the app raised for ``prompt`` first; None if no ``gr.Error`` left it."""
+        every = self.raised_all(prompt)
+        return every[0] if every else None
+
+    def raised_all(self, prompt: str) -> list[Raised]:
+        """Every ``gr.Error`` the app raised for ``prompt``, one per job, in order."""
         if self.record is None or not self.record.exists():
-            return None
-        for line in self.record.read_text(encoding="utf-8").splitlines():
-            entry = json.loads(line)
-            if entry["prompt"] == prompt:
-                return Raised(text=entry["str"], message=entry["message"], title=entry["title"])
-        return None
+            return []
+        entries = (json.loads(line) for line in self.record.read_text("utf-8").splitlines())
+        return [
+            Raised(text=entry["str"], message=entry["message"], title=entry["title"])
+            for entry in entries
+            if entry["prompt"] == prompt
+        ]
 
 
 @pytest.fixture(scope="session", params=PAIRS, ids=[f"spaces{v}-gradio{n}" for v, n in PAIRS])

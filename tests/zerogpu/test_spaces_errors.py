@@ -230,3 +230,16 @@ def test_the_sync_client_gets_the_same_quota_error(zerogpu: ZeroGPUServer) -> No
     ):
         client.generate(prompt, width=256, height=256)
     _check(caught.value, zerogpu, "queue", prompt, case.expect(zerogpu))
+
+
+async def test_wait_on_quota_does_not_wait_on_a_zero_wait(zerogpu: ZeroGPUServer) -> None:
+    # A zero wait (0.51's runs limit, 0.40-0.48's "Try again in 0:00:00") is no usable time:
+    # the job is sent once and the error raised, not waited on.
+    prompt = f"quota left=12 wait=0 job={uuid.uuid4().hex}"
+    async with AsyncFluxClient(
+        zerogpu.url, headers=TOKEN, max_retries=0, wait_on_quota=True
+    ) as client:
+        with pytest.raises(QuotaExceededError) as caught:
+            await client.generate(prompt, width=256, height=256)
+    assert caught.value.retry_after is None
+    assert len(zerogpu.raised_all(prompt)) == 1
