@@ -37,7 +37,7 @@ class Errors:
     """Failed jobs: how many, and the first few messages."""
 
     count: int = 0
-    samples: list[str] = field(default_factory=list)
+    samples: list[str] = field(default_factory=list[str])
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add(self, exc: BaseException) -> None:
@@ -61,12 +61,14 @@ class Throughput:
 class _Recorder:
     """What all phases accumulate, whatever the client's mode."""
 
-    latencies: list[float] = field(default_factory=list)
+    latencies: list[float] = field(default_factory=list[float])
     sequential_errors: int = 0
     sequential_cpu_s: float = 0.0
     rss_after_sequential_mb: float = 0.0
-    throughput: list[Throughput] = field(default_factory=list)
+    throughput: list[Throughput] = field(default_factory=list[Throughput])
     errors: Errors = field(default_factory=Errors)
+    file_walls: dict[str, list[float]] = field(default_factory=dict[str, list[float]])
+    """Seconds per job-and-file (`benchmarks.network`), by the label of the phase."""
 
     def failed(self, exc: BaseException) -> None:
         self.errors.add(exc)
@@ -103,6 +105,7 @@ class _Recorder:
             "peak_rss_mb": peak_rss_mb(),
             "errors": self.errors.count,
             "error_samples": self.errors.samples,
+            "file_walls": self.file_walls,
         }
 
 
@@ -130,9 +133,18 @@ def _throughput_by_level(phases: list[Throughput]) -> dict[str, dict[str, Any]]:
 class SyncRunner(_Recorder):
     """The phases for a blocking client: its ``job`` is called from one or many threads."""
 
-    def __init__(self, job: Callable[[], str]) -> None:
+    def __init__(self, job: Callable[[], str], job_file: Callable[[], int]) -> None:
         super().__init__()
         self.job = job
+        self.job_file = job_file
+
+    def files(self, jobs: int, label: str) -> None:
+        """``jobs`` sequential jobs and files, timed under ``label`` (errors propagate)."""
+        walls = self.file_walls.setdefault(label, [])
+        for _ in range(jobs):
+            start = time.perf_counter()
+            self.job_file()
+            walls.append(time.perf_counter() - start)
 
     def warmup(self, jobs: int, job: Callable[[], str] | None = None) -> None:
         for _ in range(jobs):
@@ -182,9 +194,20 @@ class SyncRunner(_Recorder):
 class AsyncRunner(_Recorder):
     """The phases for an asyncio client: ``job`` runs as one or many tasks on one loop."""
 
-    def __init__(self, job: Callable[[], Awaitable[str]]) -> None:
+    def __init__(
+        self, job: Callable[[], Awaitable[str]], job_file: Callable[[], Awaitable[int]]
+    ) -> None:
         super().__init__()
         self.job = job
+        self.job_file = job_file
+
+    async def files(self, jobs: int, label: str) -> None:
+        """``jobs`` sequential jobs and files, timed under ``label`` (errors propagate)."""
+        walls = self.file_walls.setdefault(label, [])
+        for _ in range(jobs):
+            start = time.perf_counter()
+            await self.job_file()
+            walls.append(time.perf_counter() - start)
 
     async def warmup(self, jobs: int, job: Callable[[], Awaitable[str]] | None = None) -> None:
         for _ in range(jobs):

@@ -52,7 +52,7 @@ def main() -> None:
 
             async def run() -> AsyncRunner:
                 client = await module.connect(space.url, args.protocol, args.inflight)
-                runner = AsyncRunner(client.job)
+                runner = AsyncRunner(client.job, client.job_file)
                 await runner.warmup(args.warmup)
                 if profiler is not None:
                     profiler.start()
@@ -68,7 +68,7 @@ def main() -> None:
             result = asyncio.run(run()).result()
         else:
             client = module.connect(space.url, args.protocol, args.inflight)
-            runner = SyncRunner(client.job)
+            runner = SyncRunner(client.job, client.job_file)
             runner.warmup(args.warmup)
             if profiler is not None:
                 profiler.start()

@@ -2,7 +2,8 @@
 
 Starts a fresh Gradio 6 replica of the Space per client (zero-cost ``infer``), runs each client
 in its own subprocess (`benchmarks.worker`), times cold imports, runs the streamed-save memory
-check, and writes ``benchmarks/results/latest.json`` and ``latest.md``.
+check, measures round trips and cold starts through a delay proxy (`benchmarks.network`), and
+writes ``benchmarks/results/latest.json`` and ``latest.md``.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 
 from flux_sdk.local import LocalSpace
 
-from . import _report
+from . import _report, network
 from ._driver import Worker, WorkerError
 from ._fileserver import FileServer
 from ._imports import deps_as_loaded, time_import
@@ -75,6 +76,21 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--server-python", default=os.environ.get("FLUX_BENCH_SERVER_PYTHON"))
     parser.add_argument("--concurrency-limit", type=int, default=1000)
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--network",
+        choices=("on", "off", "only"),
+        default="on",
+        help="the delay-proxy phase: round trips, connections, cold starts (on)",
+    )
+    parser.add_argument("--rtt-ms", type=float, default=100.0, help="the proxy's round trip (100)")
+    parser.add_argument(
+        "--handshakes", type=int, default=2, help="round trips a new connection costs (2)"
+    )
+    parser.add_argument("--net-jobs", type=int, help="delayed warm jobs per client (10; quick 4)")
+    parser.add_argument(
+        "--cold-runs", type=int, help="fresh processes per cold client, timed (7; quick 3)"
+    )
+    parser.add_argument("--net-clients", help="comma-separated keys of the network phase")
     args = parser.parse_args(argv)
     quick = args.quick
     args.jobs = args.jobs if args.jobs is not None else (50 if quick else 200)
@@ -83,6 +99,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     args.min_jobs = args.min_jobs if args.min_jobs is not None else (100 if quick else 300)
     args.tp_repeats = args.tp_repeats if args.tp_repeats is not None else (1 if quick else 2)
     args.import_runs = args.import_runs if args.import_runs is not None else (3 if quick else 9)
+    args.net_jobs = args.net_jobs if args.net_jobs is not None else (4 if quick else 10)
+    args.cold_runs = args.cold_runs if args.cold_runs is not None else (3 if quick else 7)
     if not args.server_python:
         default = ROOT / ".nox" / "gradio-6" / "bin" / "python"
         if not default.exists():
@@ -280,15 +298,17 @@ def main(argv: list[str] | None = None) -> None:
     wanted = set(args.clients.split(",")) if args.clients else None
     specs = [spec for spec in SPECS if wanted is None or spec.key in wanted]
     started = time.perf_counter()
-    results: dict[str, Any] = {"clients": {}}
+    results: dict[str, Any] = {"clients": {}, "imports": {}, "save": {}}
+    args.out.mkdir(parents=True, exist_ok=True)
+    server_version = None
     with tempfile.TemporaryDirectory(prefix="flux-bench-") as tmp:
         workdir = Path(tmp)
-        _log(f"imports ({args.import_runs} fresh interpreters each)")
-        results["imports"] = _imports(args, specs)
-        _log("streamed save, 20 MB")
-        results["save"] = _save_check(workdir)
-        server_version = None
-        for group in _groups(specs):
+        if args.network != "only":
+            _log(f"imports ({args.import_runs} fresh interpreters each)")
+            results["imports"] = _imports(args, specs)
+            _log("streamed save, 20 MB")
+            results["save"] = _save_check(workdir)
+        for group in _groups(specs) if args.network != "only" else []:
             _log("group: " + ", ".join(spec.key for spec in group))
             group_results = _run_group(group, args, workdir)
             for spec in group:
@@ -296,6 +316,21 @@ def main(argv: list[str] | None = None) -> None:
                 server_version = result.get("server_gradio", server_version)
                 results["clients"][spec.key] = {**asdict(spec), **result}
                 _log(f"  {spec.key}: {_report.one_line(result)}")
+        if args.network != "off":
+            _log(f"network: {args.rtt_ms:g} ms round trip, {args.handshakes} per connection")
+            settings = network.Settings(
+                rtt=args.rtt_ms / 1e3,
+                handshakes=args.handshakes,
+                warm_jobs=args.net_jobs,
+                block=max(1, min(5, args.net_jobs // 2)),
+                cold_runs=args.cold_runs,
+            )
+            keys = set(args.net_clients.split(",")) if args.net_clients else None
+            with _space(args) as space:
+                results["network"] = network.run(
+                    space.url, settings, _env(), workdir, args.out, keys
+                )
+                server_version = server_version or space.gradio_version
     results["machine"] = _machine(server_version)
     results["settings"] = {
         "quick": args.quick,
@@ -311,10 +346,11 @@ def main(argv: list[str] | None = None) -> None:
         "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
         "duration_s": round(time.perf_counter() - started, 1),
     }
+    # Written first as measured, so that a failure in the report loses no run.
+    (args.out / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
     report = _report.evaluate(results)
     results["ratios"] = report.ratios
     results["targets"] = report.targets
-    args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
     (args.out / "latest.md").write_text(_report.markdown(results, report))
     _log(f"done in {results['settings']['duration_s']} s: {args.out / 'latest.md'}")

@@ -9,6 +9,8 @@ the same server under the same background load:
 - ``tp C N URL``: N jobs with C in flight, by a new client (warmed up first) for the fresh server
   at URL: a Gradio server slows down as it serves thousands of deep-queue jobs, so each
   throughput figure gets a server of its own.
+- ``files N LABEL``: N sequential jobs, each fetching its image too, timed under LABEL (the
+  delay-proxy phase, `benchmarks.network`, changes the proxy's delay between such commands).
 - ``end``: write the figures as JSON to ``--out`` and exit.
 
 Each command is answered ``ok``.
@@ -70,7 +72,7 @@ def main() -> None:
         async def run() -> dict[str, Any]:
             client = await module.connect(args.url, args.protocol, args.max_inflight)
             try:
-                runner = AsyncRunner(client.job)
+                runner = AsyncRunner(client.job, client.job_file)
                 await runner.warmup(args.warmup)
                 idle = current_rss_mb()
                 for words in _commands(replies):
@@ -84,6 +86,8 @@ def main() -> None:
                             await runner.throughput_phase(fresh.job, inflight, jobs)
                         finally:
                             await fresh.close()
+                    elif words[0] == "files":
+                        await runner.files(int(words[1]), words[2])
                     elif words[0] == "end":
                         break
                 return {"rss_idle_mb": idle, **runner.result()}
@@ -94,7 +98,7 @@ def main() -> None:
     else:
         client = module.connect(args.url, args.protocol, args.max_inflight)
         try:
-            runner = SyncRunner(client.job)
+            runner = SyncRunner(client.job, client.job_file)
             runner.warmup(args.warmup)
             idle = current_rss_mb()
             for words in _commands(replies):
@@ -108,6 +112,8 @@ def main() -> None:
                         runner.throughput_phase(fresh.job, inflight, jobs)
                     finally:
                         fresh.close()
+                elif words[0] == "files":
+                    runner.files(int(words[1]), words[2])
                 elif words[0] == "end":
                     break
             result = {"rss_idle_mb": idle, **runner.result()}

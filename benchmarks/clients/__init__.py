@@ -1,8 +1,10 @@
 """One module per client under test; each runs alone in its own subprocess.
 
 A module defines ``MODE`` (``"sync"`` or ``"async"``) and ``connect(url, protocol, max_inflight)``
-(a coroutine for async clients) returning an object with ``job() -> str`` (the image URL) and
-``close()``. Every client sends the same job: a zero-cost ``infer`` with one step.
+(a coroutine for async clients) returning an object with ``job() -> str`` (the image URL),
+``job_file() -> int`` (a job and then its image, as the client fetches files: the size read; the
+delay-proxy phase, `benchmarks.network`) and ``close()``. Every client sends the same job: a
+zero-cost ``infer`` with one step.
 """
 
 from __future__ import annotations
@@ -24,10 +26,14 @@ JOB_TIMEOUT = 120.0
 class SyncClient(Protocol):
     def job(self) -> str: ...
 
+    def job_file(self) -> int: ...
+
     def close(self) -> None: ...
 
 
 class AsyncClient(Protocol):
     async def job(self) -> str: ...
+
+    async def job_file(self) -> int: ...
 
     async def close(self) -> None: ...

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from flux_sdk import AsyncFluxClient
+from flux_sdk import AsyncFluxClient, Generation
 
 from . import HEIGHT, JOB_TIMEOUT, PROMPT, RANDOMIZE_SEED, SEED, STEPS, WIDTH
 
@@ -15,8 +15,8 @@ class FluxAsync:
     def __init__(self, url: str, protocol: Literal["queue", "call"]) -> None:
         self._client = AsyncFluxClient(url, protocol=protocol, timeout=JOB_TIMEOUT)
 
-    async def job(self) -> str:
-        generation = await self._client.generate(
+    async def _generate(self) -> Generation:
+        return await self._client.generate(
             PROMPT,
             seed=SEED,
             randomize_seed=RANDOMIZE_SEED,
@@ -24,7 +24,12 @@ class FluxAsync:
             height=HEIGHT,
             num_inference_steps=STEPS,
         )
-        return generation.url
+
+    async def job(self) -> str:
+        return (await self._generate()).url
+
+    async def job_file(self) -> int:
+        return len(await self._client.download(await self._generate()))
 
     async def close(self) -> None:
         await self._client.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from flux_sdk import FluxClient
+from flux_sdk import FluxClient, Generation
 
 from . import HEIGHT, JOB_TIMEOUT, PROMPT, RANDOMIZE_SEED, SEED, STEPS, WIDTH
 
@@ -15,8 +15,8 @@ class FluxSync:
     def __init__(self, url: str, protocol: Literal["queue", "call"]) -> None:
         self._client = FluxClient(url, protocol=protocol, timeout=JOB_TIMEOUT)
 
-    def job(self) -> str:
-        generation = self._client.generate(
+    def _generate(self) -> Generation:
+        return self._client.generate(
             PROMPT,
             seed=SEED,
             randomize_seed=RANDOMIZE_SEED,
@@ -24,7 +24,12 @@ class FluxSync:
             height=HEIGHT,
             num_inference_steps=STEPS,
         )
-        return generation.url
+
+    def job(self) -> str:
+        return self._generate().url
+
+    def job_file(self) -> int:
+        return len(self._client.download(self._generate()))
 
     def close(self) -> None:
         self._client.close()

@@ -35,6 +35,13 @@ class G4fAiohttp:
             return image_url
         raise RuntimeError("no image")
 
+    async def job_file(self) -> int:
+        """The job, then the image as g4f's media copy fetches it: a ClientSession of its own."""
+        url = await self.job()
+        async with ClientSession() as session, session.get(url) as response:
+            response.raise_for_status()
+            return len(await response.read())
+
     async def create_async_generator(
         self,
         prompt: str,

@@ -27,37 +27,53 @@ class RawSync:
         self._fn_index = next(
             dep["id"] for dep in config["dependencies"] if dep.get("api_name") == "infer"
         )
-        self.job = self._queue_job if protocol == "queue" else self._call_job
+        self._queue = protocol == "queue"
+        self.job = self._queue_job if self._queue else self._call_job
 
-    def _queue_job(self) -> str:
+    def _queue_job(self, drain: bool = False) -> str:
         session_hash = uuid.uuid4().hex
         body = {"data": DATA, "fn_index": self._fn_index, "session_hash": session_hash}
         self._http.post(f"{self._api}/queue/join", json=body).raise_for_status()
         url = f"{self._api}/queue/data?session_hash={session_hash}"
         with self._http.stream("GET", url) as response:
+            result = None
             for line in response.iter_lines():
                 if line.startswith("data:"):
                     message = json.loads(line[5:])
                     if message["msg"] == "process_completed":
                         if not message["success"]:
                             raise RuntimeError(f"job failed: {message['output']}")
-                        return str(message["output"]["data"][0]["url"])
-        raise RuntimeError("stream ended without process_completed")
+                        result = str(message["output"]["data"][0]["url"])
+                        if not drain:
+                            return result
+        if result is None:
+            raise RuntimeError("stream ended without process_completed")
+        return result
 
-    def _call_job(self) -> str:
+    def _call_job(self, drain: bool = False) -> str:
         response = self._http.post(f"{self._api}/call/infer", json={"data": DATA})
         event_id = response.raise_for_status().json()["event_id"]
         event = ""
         with self._http.stream("GET", f"{self._api}/call/infer/{event_id}") as stream:
+            result = None
             for line in stream.iter_lines():
                 if line.startswith("event:"):
                     event = line[6:].strip()
                 elif line.startswith("data:"):
                     if event == "complete":
-                        return str(json.loads(line[5:])[0]["url"])
+                        result = str(json.loads(line[5:])[0]["url"])
+                        if not drain:
+                            return result
                     if event == "error":
                         raise RuntimeError(f"job failed: {line[5:]}")
-        raise RuntimeError("stream ended without complete")
+        if result is None:
+            raise RuntimeError("stream ended without complete")
+        return result
+
+    def job_file(self) -> int:
+        # The stream read to its end, so that its connection is kept for the file.
+        url = self._queue_job(drain=True) if self._queue else self._call_job(drain=True)
+        return len(self._http.get(url).raise_for_status().content)
 
     def close(self) -> None:
         self._http.close()
