@@ -244,10 +244,12 @@ def fmt(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Benchmark flux_sdk vs a raw httpx floor, gradio_client and gpt4free's request logic.
 
-    Against a real Gradio 6 replica (zero-cost infer); writes benchmarks/results/latest.{json,md}.
-    Counts are configurable: ``nox -s bench -- --quick --jobs 50`` (``-- --help`` lists them).
+    Against a real Gradio 6 replica (zero-cost infer), directly and through a delay proxy (round
+    trips, cold starts, `flux generate` included: hence [cli]); writes
+    benchmarks/results/latest.{json,md}. Counts are configurable: ``nox -s bench -- --quick
+    --jobs 50`` (``-- --help`` lists them).
     """
-    session.install("-e", ".", "gradio_client==2.7.2", "aiohttp>=3.9", "pyinstrument>=4.6")
+    session.install("-e", ".[cli]", "gradio_client==2.7.2", "aiohttp>=3.9", "pyinstrument>=4.6")
     servers = dict(item.split("=", 1) for item in gradio_servers(session).split(","))
     command = ["python", "-m", "benchmarks.run", "--server-python", servers["6"]]
     session.run(*command, *session.posargs, env=OFFLINE_ENV)
