@@ -25,7 +25,6 @@ import flux_sdk._errors as sdk
 
 from ._client import AsyncFluxClient
 from ._errors import ProtocolError
-from ._limits import DEFAULT_SIZE, DEV_GUIDANCE, DEV_STEPS
 from ._models import Completed, Event, GenerateParams, Log, Preview, Progress, Queued, Started
 from ._providers import Flux1Dev, Flux1Schnell, FluxProvider
 
@@ -172,9 +171,10 @@ def _prompt(messages: Messages, prompt: str | None) -> str:
 
 
 # The two signatures are spelled out, like those of compat's standalone classes: g4f reads a
-# provider's parameters and defaults from its create_async_generator (get_parameters). Optional[]
-# where g4f lists a parameter (prompt, api_key): get_parameters(as_json=True), the example
-# values g4f's GUI and API show, gives "str | None" as the text "str | None", Optional[str] None.
+# provider's parameters and defaults from its create_async_generator (get_parameters). The
+# defaults are the Spaces' UI values (tests/g4f/test_chat.py compares them with flux_sdk's).
+# Optional[str] where g4f lists the parameter (prompt, api_key): get_parameters(as_json=True),
+# the examples g4f's GUI and API show, gives None for it, but the text "str | None" for that.
 
 
 class BlackForestLabs_Flux1Schnell(Flux1Schnell, AsyncGeneratorProvider, ProviderModelMixin):
@@ -258,10 +258,10 @@ class BlackForestLabs_Flux1Dev(Flux1Dev, AsyncGeneratorProvider, ProviderModelMi
         messages: Messages,
         proxy: str | None = None,
         prompt: Optional[str] = None,  # noqa: UP045
-        width: int = DEFAULT_SIZE,
-        height: int = DEFAULT_SIZE,
-        guidance_scale: float = DEV_GUIDANCE,
-        num_inference_steps: int = DEV_STEPS,
+        width: int = 1024,
+        height: int = 1024,
+        guidance_scale: float = 3.5,
+        num_inference_steps: int = 28,
         seed: int = 0,
         randomize_seed: bool = True,
         api_key: Optional[str] = None,  # noqa: UP045

@@ -1,4 +1,4 @@
-"""gpt4free's FLUX providers, ``BlackForestLabs_Flux1Schnell`` and ``_Flux1Dev``, on flux-sdk.
+"""gpt4free's FLUX.1-schnell and FLUX.1-dev providers, backed by flux-sdk.
 
 gpt4free removed its FLUX.1-schnell provider in 2025; these classes bring it back. With gpt4free
 installed (the ``[g4f]`` extra) they are genuine g4f providers for its own client:
@@ -32,7 +32,6 @@ import httpx
 
 from ._client import AsyncFluxClient
 from ._errors import InvalidRequestError, ResponseError
-from ._limits import DEFAULT_SIZE, DEV_GUIDANCE, DEV_STEPS
 from ._models import GenerateParams
 from ._protocol import classify_http
 from ._providers import Flux1Dev, Flux1Schnell, FluxProvider
@@ -280,10 +279,10 @@ class BlackForestLabs_Flux1Dev(Flux1Dev):  # gpt4free's provider name, for drop-
         messages: Messages,
         proxy: str | None = None,
         prompt: str | None = None,
-        width: int = DEFAULT_SIZE,
-        height: int = DEFAULT_SIZE,
-        guidance_scale: float = DEV_GUIDANCE,
-        num_inference_steps: int = DEV_STEPS,
+        width: int = 1024,
+        height: int = 1024,
+        guidance_scale: float = 3.5,
+        num_inference_steps: int = 28,
         seed: int = 0,
         randomize_seed: bool = True,
         **kwargs: object,
@@ -351,5 +350,7 @@ async def _generate(
 
 if not TYPE_CHECKING and find_spec("g4f") is not None:
     # gpt4free is installed: the same names are genuine g4f providers (flux_sdk._g4f). Type
-    # checkers see the standalone classes above, whose interface both share.
-    from ._g4f import BlackForestLabs_Flux1Dev, BlackForestLabs_Flux1Schnell
+    # checkers and the API reference (a static reading) see the standalone classes above.
+    from . import _g4f
+
+    globals().update({name: getattr(_g4f, name) for name in _g4f.__all__})

@@ -177,6 +177,9 @@ def test_get_parameters_as_json_gives_the_defaults() -> None:
     assert schnell["api_key"] is None
     dev = BlackForestLabs_Flux1Dev.get_parameters(as_json=True)
     assert (dev["width"], dev["guidance_scale"], dev["num_inference_steps"]) == (1024, 3.5, 28)
+    # The FLUX.1-dev Space's UI values, as the SDK knows them.
+    for name, value in flux_sdk.FLUX_DEV.defaults.items():
+        assert dev[name] == value, name
 
 
 def test_the_internet_is_refused(offline_g4f: list[object]) -> None:

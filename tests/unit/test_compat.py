@@ -215,6 +215,9 @@ async def test_dev_payload_has_its_spaces_defaults(space: respx.MockRouter) -> N
     assert images == [ImageResponse(images=[IMAGE_URL], alt="a red fox")]
     # FLUX.1-dev's inputs: guidance_scale (3.5) before the steps (28), 1024×1024.
     assert join_body(space)["data"] == ["a red fox", 0, True, 1024, 1024, 3.5, 28]
+    assert join_body(space)["data"] == flux_sdk.FLUX_DEV.data(
+        flux_sdk.FLUX_DEV.request("a red fox", {})
+    )
 
 
 @pytest.mark.anyio
