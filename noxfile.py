@@ -24,6 +24,9 @@ TEST_DEPS = [
     # The bounded br and zstd decoders (flux_sdk/_protocol/_coding.py) are tested with them.
     "brotli>=1.2",
     "backports.zstd>=1.0; python_version < '3.14'",
+    # HTTPS tests: a throwaway CA (tests/faults/test_tls.py); http2=True needs h2.
+    "trustme>=1.1",
+    "h2>=4.1,<5",
 ]
 TYPE_DEPS = ["mypy>=1.10", "pyright>=1.1.380", "types-psutil", *TEST_DEPS]
 
