@@ -221,7 +221,7 @@ def demo(session: nox.Session) -> None:
         "flux",
         "generate",
         prompt,
-        "--space",
+        "--url",
         "local",
         "--width",
         "768",

@@ -35,7 +35,8 @@ from .._client import AsyncFluxClient
 from .._config import DEFAULT_TIMEOUT
 from .._errors import FluxError
 from .._models import GenerateRequest
-from ._display import BatchDisplay, open_batch_display
+from ._args import LOCAL, BatchOptions
+from ._display import Display, open_display
 from ._errors import (
     ErrorContext,
     ExitCode,
@@ -45,16 +46,17 @@ from ._errors import (
     UsageError,
     describe,
 )
-from ._generate import JobOptions, request_for
+from ._generate import request_for
 from ._local import require_gradio
+from ._output import OutputMode, print_json, print_line, report
 from ._session import open_session
 
 __all__ = [
     "MAX_SLUG",
-    "BatchOptions",
     "BatchResult",
     "Outcome",
     "PromptLine",
+    "batch_command",
     "image_name",
     "parse_prompts",
     "read_prompts",
@@ -153,21 +155,6 @@ def read_prompts(file: str, stdin: IO[str] | None = None) -> list[PromptLine]:
     except OSError as exc:
         raise UsageError(f"cannot read the prompt file {file}: {exc.strerror or exc}") from None
     return parse_prompts(text.splitlines())
-
-
-@dataclass(frozen=True, kw_only=True)
-class BatchOptions(JobOptions):
-    """What ``flux batch`` was asked to do, with the `JobOptions`.
-
-    Attributes:
-        file: The prompt file, ``-`` for stdin.
-        output: The directory for the images.
-        concurrency: Jobs in flight at once.
-    """
-
-    file: str
-    output: str
-    concurrency: int = 4
 
 
 @dataclass(frozen=True)
@@ -337,7 +324,7 @@ def run_batch(
         the jobs that were still running have been cancelled on the Space.
 
     Raises:
-        UsageError: The prompt file cannot be read, or ``--space local`` without Gradio.
+        UsageError: The prompt file cannot be read, or ``--url local`` without Gradio.
         InvalidRequestError: A value is out of range (nothing was contacted or started).
         OutputError: The output directory cannot be created.
         LocalSpaceError: The local Space did not start.
@@ -356,20 +343,13 @@ def run_batch(
         ) from exc
     if not jobs:
         return BatchResult(outcomes=(), directory=directory)
-    if options.space == "local":
+    if options.url == LOCAL:
         require_gradio()
     progress = _Progress(total=len(jobs))
     interrupted: KeyboardInterrupt | None = None
     with ExitStack() as stack:
-        display = open_batch_display(live=live, stream=stream or sys.stderr)
-        url = open_session(
-            stack,
-            display,
-            space=options.space,
-            model=options.model,
-            verbose=options.verbose,
-            step_delay=options.step_delay,
-        )
+        display = open_display(live=live, stream=stream or sys.stderr)
+        url = open_session(stack, display, options)
         batch = _Batch(url, options, context, directory, display, progress)
         try:
             with _signals_restored():
@@ -395,7 +375,7 @@ class _Batch:
     options: BatchOptions
     context: ErrorContext
     directory: Path
-    display: BatchDisplay
+    display: Display
     progress: _Progress
 
     def finish(self, outcome: Outcome) -> None:
@@ -404,9 +384,9 @@ class _Batch:
         progress.outcomes[outcome.prompt.index] = outcome
         if outcome.failure is not None:
             progress.failed += 1
-            self.display.notice(f"failed: {outcome.failure_line()}", "error")
+            self.display.log(f"failed: {outcome.failure_line()}", "error")
         else:
-            self.display.notice(f"saved {outcome.path} (seed {outcome.seed})", "info")
+            self.display.log(f"saved {outcome.path} (seed {outcome.seed})", "info")
         self.display.progress(len(progress.outcomes), progress.total, progress.failed)
 
     def failed(self, prompt: PromptLine, exc: Exception) -> Outcome:
@@ -431,7 +411,7 @@ async def _run_jobs(
 
     async with AsyncFluxClient(
         batch.url,
-        space=options.model,
+        space=options.space,
         token=options.token,
         protocol=options.protocol,
         timeout=DEFAULT_TIMEOUT if options.timeout is None else options.timeout,
@@ -476,3 +456,27 @@ async def _run_jobs(
                     jobs_group.start_soon(run_one, prompt, request)
             group.cancel_scope.cancel()  # every job has finished: stop watching for signals
     return caught[0] if caught else None
+
+
+def batch_command(options: BatchOptions, mode: OutputMode) -> int:
+    """``flux batch``: run the batch, print its summary, and exit as `BatchResult.failure` says.
+
+    Returns:
+        0 when every prompt has its image, else the failure's exit code.
+
+    Raises:
+        KeyboardInterrupt: The batch was interrupted, after its summary was printed.
+    """
+    result = run_batch(options, context=options.context(), live=mode.live)
+    # The summary comes first, also after Ctrl-C: it says which images were saved.
+    if mode.json_result:
+        print_json(result.to_json(), sys.stdout)
+    else:
+        print_line(result.summary(), sys.stdout)
+    if result.interrupted is not None:
+        raise result.interrupted  # main() reports it and exits 130 (143 for SIGTERM)
+    failure = result.failure()
+    if failure is None:
+        return ExitCode.OK
+    report(failure, mode)
+    return failure.exit_code

@@ -1,15 +1,14 @@
-"""The live displays of ``flux generate`` and ``flux batch``.
+"""The live display of ``flux generate`` and ``flux batch``: one interface, `Display`.
 
-Three displays share one small interface, `Display`:
-
-* `RichDisplay`: a rich progress line on a terminal (stderr), redrawn in place, with the Space's
-  notices (ZeroGPU's "Waiting for a GPU", ``gr.Info``/``gr.Warning``) printed above it.
+* `RichDisplay`: a rich progress line on a terminal (stderr), redrawn in place, with log
+  messages (the Space's `Log` events, such as ZeroGPU's "Waiting for a GPU" or a
+  ``gr.Warning``, and the SDK's own log records) printed above it.
 * `PlainDisplay`: the same texts, one line per change, for a terminal without ``rich``.
 * `NullDisplay`: nothing at all, for machine-readable output.
 
-``flux batch`` has the same three in `BatchDisplay` form (`RichBatchDisplay`,
-`PlainBatchDisplay`, `NullBatchDisplay`): one bar over the whole batch (done/total, failures so
-far), with a line above it for each image saved or prompt failed.
+``generate`` feeds a display its job's events (`Display.event`); ``batch`` the progress of the
+whole batch (`Display.progress`: done/total, failures so far) and a log line for each image
+saved or prompt failed.
 
 The texts themselves come from pure functions (`queued_text`, `progress_text`, `batch_text`, ...).
 """
@@ -25,19 +24,13 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 __all__ = [
-    "BatchDisplay",
     "Display",
-    "NoticeHandler",
-    "Notices",
-    "NullBatchDisplay",
+    "LogHandler",
     "NullDisplay",
-    "PlainBatchDisplay",
     "PlainDisplay",
-    "RichBatchDisplay",
     "RichDisplay",
     "batch_text",
-    "notice_text",
-    "open_batch_display",
+    "log_text",
     "open_display",
     "progress_text",
     "queued_text",
@@ -78,8 +71,8 @@ def progress_text(event: Progress) -> str:
     return f"{event.step}/{event.total} {event.unit}"
 
 
-def notice_text(event: Log) -> str:
-    """A notice from the Space, e.g. ``"ZeroGPU queue: Waiting for a GPU to become available"``."""
+def log_text(event: Log) -> str:
+    """A `Log` event's text, e.g. ``"ZeroGPU queue: Waiting for a GPU to become available"``."""
     label = event.title or event.level
     return f"{label}: {event.message}"
 
@@ -95,27 +88,23 @@ def batch_text(done: int, total: int, failed: int) -> str:
     return f"{text}, {failed} failed" if failed else text
 
 
-class Notices(Protocol):
-    """Where `NoticeHandler` sends the SDK's log records."""
-
-    def notice(self, text: str, level: str) -> None:
-        """Show a message that stays."""
-        ...
-
-
 class Display(Protocol):
-    """What ``flux generate`` shows while a job runs."""
+    """What ``flux generate`` and ``flux batch`` show while they run."""
 
     def status(self, text: str) -> None:
-        """Show what the command is doing (connecting, downloading, ...)."""
+        """Show what the command is doing (starting, connecting, downloading, ...)."""
         ...
 
     def event(self, event: Event) -> None:
-        """Show one event of the job."""
+        """Show one event of the job (``flux generate``)."""
         ...
 
-    def notice(self, text: str, level: str) -> None:
-        """Show a message that stays (a Space notice, an SDK warning)."""
+    def progress(self, done: int, total: int, failed: int) -> None:
+        """Show how far a batch is: ``done`` of ``total`` finished, ``failed`` of them failed."""
+        ...
+
+    def log(self, text: str, level: str) -> None:
+        """Show a message that stays: a `Log` event, an SDK warning, an image saved."""
         ...
 
     def close(self) -> None:
@@ -132,7 +121,10 @@ class NullDisplay:
     def event(self, event: Event) -> None:
         """Ignore ``event``."""
 
-    def notice(self, text: str, level: str) -> None:
+    def progress(self, done: int, total: int, failed: int) -> None:
+        """Ignore the progress."""
+
+    def log(self, text: str, level: str) -> None:
         """Ignore ``text``."""
 
     def close(self) -> None:
@@ -168,9 +160,13 @@ class PlainDisplay:
         elif isinstance(event, Progress):
             self._line(f"generating {progress_text(event)}")
         elif isinstance(event, Log):
-            self.notice(notice_text(event), event.level)
+            self.log(log_text(event), event.level)
 
-    def notice(self, text: str, level: str) -> None:
+    def progress(self, done: int, total: int, failed: int) -> None:
+        """Print `batch_text`."""
+        self._line(batch_text(done, total, failed))
+
+    def log(self, text: str, level: str) -> None:
         """Print ``text`` on its own line."""
         self._line(text)
 
@@ -182,7 +178,10 @@ _LEVEL_STYLES = {"warning": "yellow", "error": "red", "success": "green"}
 
 
 class RichDisplay:
-    """A live progress line on the terminal, with notices printed above it.
+    """A live progress line on the terminal, with log messages printed above it.
+
+    The line shows the job's steps (``3/4 steps``), or the batch's images (``2/3``) and its
+    failures so far.
 
     Args:
         console: The rich console to draw on (stderr on a terminal).
@@ -197,29 +196,29 @@ class RichDisplay:
         )
         from rich.progress import Progress as Bar
 
-        self._console = console
         self._bar = Bar(
             SpinnerColumn(),
             TextColumn("{task.description}"),
             BarColumn(),
             TextColumn("{task.fields[count]}"),
+            TextColumn("{task.fields[failed]}", style="red"),
             TimeElapsedColumn(),
             console=console,
             transient=True,
             redirect_stdout=False,
             redirect_stderr=False,
         )
-        self._task = self._bar.add_task("starting", total=None, count="")
+        self._task = self._bar.add_task("starting", total=None, count="", failed="")
         self._bar.start()
         self._closed = False
-        self._last_notice: str | None = None
+        self._last_log: str | None = None
 
     def status(self, text: str) -> None:
         """Show ``text`` as the line's description, with an indeterminate bar."""
         self._bar.update(self._task, description=text, total=None, completed=0, count="")
 
     def event(self, event: Event) -> None:
-        """Update the line for ``event``; print notices above it."""
+        """Update the line for ``event``; print log messages above it."""
         if isinstance(event, Queued):
             self.status(queued_text(event))
         elif isinstance(event, Started):
@@ -233,22 +232,33 @@ class RichDisplay:
                 count=progress_text(event),
             )
         elif isinstance(event, Log):
-            self.notice(notice_text(event), event.level)
+            self.log(log_text(event), event.level)
         elif event.type == "completed":
             self.status("done")
         # Anything else (e.g. an intermediate preview image) changes nothing on the line.
 
-    def notice(self, text: str, level: str) -> None:
+    def progress(self, done: int, total: int, failed: int) -> None:
+        """Advance the bar over the batch; show the failures so far."""
+        self._bar.update(
+            self._task,
+            description="generating",
+            total=total,
+            completed=done,
+            count=f"{done}/{total}",
+            failed=f"{failed} failed" if failed else "",
+        )
+
+    def log(self, text: str, level: str) -> None:
         """Print ``text`` above the live line (as plain text: no rich markup is read).
 
-        A notice that repeats the last one is skipped: the SDK both logs and streams its own
+        A message that repeats the last one is skipped: the SDK both logs and streams its own
         warnings (a failover, a wait on the quota), so each would otherwise appear twice.
         """
         from rich.text import Text
 
-        if text == self._last_notice:
+        if text == self._last_log:
             return
-        self._last_notice = text
+        self._last_log = text
         self._bar.console.print(Text(text, style=_LEVEL_STYLES.get(level, "")))
 
     def close(self) -> None:
@@ -258,125 +268,21 @@ class RichDisplay:
             self._bar.stop()
 
 
-class BatchDisplay(Protocol):
-    """What ``flux batch`` shows while the batch runs."""
-
-    def status(self, text: str) -> None:
-        """Show what the command is doing before the batch starts (starting, connecting)."""
-        ...
-
-    def progress(self, done: int, total: int, failed: int) -> None:
-        """Show how far the batch is: ``done`` of ``total`` finished, ``failed`` of them failed."""
-        ...
-
-    def notice(self, text: str, level: str) -> None:
-        """Show a message that stays: an image saved, a prompt failed, an SDK warning."""
-        ...
-
-    def close(self) -> None:
-        """Remove the live part of the display; idempotent."""
-        ...
-
-
-class NullBatchDisplay:
-    """Shows nothing: machine-readable mode."""
-
-    def status(self, text: str) -> None:
-        """Ignore ``text``."""
-
-    def progress(self, done: int, total: int, failed: int) -> None:
-        """Ignore the progress."""
-
-    def notice(self, text: str, level: str) -> None:
-        """Ignore ``text``."""
-
-    def close(self) -> None:
-        """Nothing to close."""
-
-
-class PlainBatchDisplay(PlainDisplay):
-    """One plain line per change: a terminal without ``rich``."""
-
-    def progress(self, done: int, total: int, failed: int) -> None:
-        """Print `batch_text`."""
-        self._line(batch_text(done, total, failed))
-
-
-class RichBatchDisplay:
-    """A live bar over the whole batch, with a line above it for each finished prompt.
-
-    Args:
-        console: The rich console to draw on (stderr on a terminal).
-    """
-
-    def __init__(self, console: Console) -> None:
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            SpinnerColumn,
-            TextColumn,
-            TimeElapsedColumn,
-        )
-        from rich.progress import Progress as Bar
-
-        self._bar = Bar(
-            SpinnerColumn(),
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[failed]}", style="red"),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-            redirect_stdout=False,
-            redirect_stderr=False,
-        )
-        self._task = self._bar.add_task("starting", total=None, failed="")
-        self._bar.start()
-        self._closed = False
-
-    def status(self, text: str) -> None:
-        """Show ``text`` as the bar's description."""
-        self._bar.update(self._task, description=text)
-
-    def progress(self, done: int, total: int, failed: int) -> None:
-        """Advance the bar; show the failures so far."""
-        self._bar.update(
-            self._task,
-            description="generating",
-            total=total,
-            completed=done,
-            failed=f"{failed} failed" if failed else "",
-        )
-
-    def notice(self, text: str, level: str) -> None:
-        """Print ``text`` above the bar (as plain text: no rich markup is read)."""
-        from rich.text import Text
-
-        self._bar.console.print(Text(text, style=_LEVEL_STYLES.get(level, "")))
-
-    def close(self) -> None:
-        """Stop the bar and erase it."""
-        if not self._closed:
-            self._closed = True
-            self._bar.stop()
-
-
-class NoticeHandler(logging.Handler):
-    """Shows the SDK's warnings (e.g. a retried request) as notices on a `Display`.
+class LogHandler(logging.Handler):
+    """Shows the SDK's log records (e.g. a retried request) on a `Display`.
 
     Attached to the ``flux_sdk`` logger while a command runs, it also keeps Python's
     last-resort handler from writing them to stderr in machine-readable mode.
     """
 
-    def __init__(self, display: Notices, level: int = logging.WARNING) -> None:
+    def __init__(self, display: Display, level: int = logging.WARNING) -> None:
         super().__init__(level)
         self._display = display
 
     def emit(self, record: logging.LogRecord) -> None:
         """Pass the record's message to the display."""
         try:
-            self._display.notice(record.getMessage(), record.levelname.lower())
+            self._display.log(record.getMessage(), record.levelname.lower())
         except Exception:
             self.handleError(record)
 
@@ -399,19 +305,3 @@ def open_display(*, live: bool, stream: IO[str]) -> Display:
     except ImportError:
         return PlainDisplay(stream)
     return RichDisplay(Console(file=stream))
-
-
-def open_batch_display(*, live: bool, stream: IO[str]) -> BatchDisplay:
-    """The display for a batch: like `open_display`, with a bar over the whole batch.
-
-    Args:
-        live: Whether to show progress at all (stderr is a terminal, no ``--json``).
-        stream: The terminal stream (stderr).
-    """
-    if not live:
-        return NullBatchDisplay()
-    try:
-        from rich.console import Console
-    except ImportError:
-        return PlainBatchDisplay(stream)
-    return RichBatchDisplay(Console(file=stream))

@@ -62,7 +62,7 @@ class ExitCode(enum.IntEnum):
     ERROR = 1
     """Anything else: the file could not be written, the local Space did not start, ..."""
     USAGE = 2
-    """A bad command line, or ``--space local`` without Gradio installed."""
+    """A bad command line, or ``--url local`` without Gradio installed."""
     API_MISMATCH = 3
     """``flux info``: the Space's ``infer`` API differs from what flux-sdk sends."""
     INVALID_REQUEST = 4
@@ -95,7 +95,7 @@ class ExitCode(enum.IntEnum):
 EXIT_CODE_HELP: dict[ExitCode, str] = {
     ExitCode.OK: "success",
     ExitCode.ERROR: "the file could not be written, the local Space did not start, ...",
-    ExitCode.USAGE: "a bad command line, or --space local without Gradio",
+    ExitCode.USAGE: "a bad command line, or --url local without Gradio",
     ExitCode.API_MISMATCH: "flux info: the Space's API differs from what flux-sdk sends",
     ExitCode.INVALID_REQUEST: "a value is out of range; nothing was sent",
     ExitCode.INPUT_REJECTED: "the Space's own validation refused a value",
@@ -190,7 +190,7 @@ class UsageError(Exception):
 
 
 class LocalSpaceError(Exception):
-    """The local Space (``--space local``, ``serve-local``) did not start or stopped early."""
+    """The local Space (``--url local``, ``serve-local``) did not start or stopped early."""
 
 
 class OutputError(Exception):
@@ -202,14 +202,14 @@ class ErrorContext:
     """What the failed command was doing, to make its error message precise.
 
     Attributes:
-        space: The ``--space`` value (a URL, or ``"local"``).
+        url: The ``--url`` value (a URL, or ``"local"``).
         protocol: The ``--protocol`` value.
         token: Whether a Hugging Face token was in use (``--token`` or ``HF_TOKEN``).
         wait_on_quota: Whether ``--wait-on-quota`` was given.
         timeout: The job's time limit in seconds (``--timeout`` or the default), or None.
     """
 
-    space: str = ""
+    url: str = ""
     protocol: str = "auto"
     token: bool = False
     wait_on_quota: bool = False
@@ -314,14 +314,14 @@ def _quoted(text: str | None) -> str:
 
 
 def _message(exc: BaseException, context: ErrorContext) -> str:
-    space = context.space or "the Space"
+    url = context.url or "the Space"
     if isinstance(exc, InvalidRequestError):
         option = _OPTIONS.get(exc.field, exc.field)
         return f"invalid {option} {exc.value!r}: must be {exc.constraint}"
     if isinstance(exc, InputRejectedError):
         return (
             f"the Space rejected an input ({_quoted(exc.message)}): "
-            f"compare your values with `flux info --space {space}`"
+            f"compare your values with `flux info --url {url}`"
         )
     if isinstance(exc, QuotaExceededError):
         text = f"ZeroGPU quota exceeded: {_retry(exc, 'retry later (the Space gave no time)')}"
@@ -360,8 +360,8 @@ def _message(exc: BaseException, context: ErrorContext) -> str:
         )
     if isinstance(exc, EndpointNotFoundError):
         return (
-            f"{space} has no `infer` endpoint, or forgot the job: check that --space is a "
-            f"FLUX.1-schnell Space with `flux info --space {space}`"
+            f"{url} has no `infer` endpoint, or forgot the job: check that --url is a "
+            f"Space of the --space kind with `flux info --url {url}`"
         )
     if isinstance(exc, DownloadError):
         return (
@@ -372,11 +372,11 @@ def _message(exc: BaseException, context: ErrorContext) -> str:
         return f"the Space refused the job ({_quoted(str(exc))}): {_retry(exc, 'retry later')}"
     if isinstance(exc, FluxConnectionError):
         return (
-            f"cannot reach {space} ({_quoted(str(exc))}): check the URL, your network and "
+            f"cannot reach {url} ({_quoted(str(exc))}): check the URL, your network and "
             "any proxy settings"
         )
     if isinstance(exc, FluxTimeoutError):
-        return _timeout_message(exc, space)
+        return _timeout_message(exc, url)
     if isinstance(exc, ClientClosedError):
         return f"the client was closed while the job ran ({_quoted(str(exc))}): report a bug"
     if isinstance(exc, MissingExtraError):
@@ -386,7 +386,7 @@ def _message(exc: BaseException, context: ErrorContext) -> str:
     if isinstance(exc, ProtocolError):
         return (
             f"the Space answered in a way flux-sdk does not understand ({_quoted(str(exc))}): "
-            f"compare its API with `flux info --space {space}`, and report a bug"
+            f"compare its API with `flux info --url {url}`, and report a bug"
         )
     return _quoted(str(exc)) or type(exc).__name__
 
@@ -412,10 +412,10 @@ def _quota_wait_message(wait: datetime.timedelta, timeout: float | None) -> str:
     )
 
 
-def _timeout_message(exc: FluxTimeoutError, space: str) -> str:
+def _timeout_message(exc: FluxTimeoutError, url: str) -> str:
     seconds = f"{exc.seconds:g} s"
     if exc.phase == "connect":
-        return f"timed out after {seconds} connecting to {space}: check the URL and your network"
+        return f"timed out after {seconds} connecting to {url}: check the URL and your network"
     if exc.phase == "idle":
         return (
             f"timed out: the Space sent nothing for {seconds} (it may be busy or restarting); "

@@ -15,80 +15,32 @@ import tempfile
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Protocol
+from typing import IO, TYPE_CHECKING
 
-from .._config import DEFAULT_SPACE, DEFAULT_TIMEOUT, ProtocolName
+from .._config import DEFAULT_TIMEOUT
 from .._errors import MissingExtraError
 from .._image import IMAGE_FORMATS, encode_image, require_pillow
 from .._models import Completed, GenerateParams, GenerateRequest, Generation
 from .._spaces import resolve_space
+from ._args import LOCAL, GenerateOptions, JobFlags
 from ._display import open_display
-from ._errors import OutputError, UsageError
+from ._errors import ExitCode, OutputError, UsageError
+from ._output import OutputMode, print_json, print_line
 from ._session import open_session
 
 if TYPE_CHECKING:
     from .._sync import FluxClient
 
 __all__ = [
-    "GenerateOptions",
-    "JobOptions",
-    "JobValues",
     "OutputTarget",
     "Saved",
     "default_filename",
+    "generate_command",
     "output_path",
     "output_target",
     "request_for",
     "run_generate",
 ]
-
-
-@dataclass(frozen=True, kw_only=True)
-class JobOptions:
-    """The options ``flux generate`` and ``flux batch`` share.
-
-    Attributes:
-        width: Image width in pixels.
-        height: Image height in pixels.
-        steps: Inference steps, or None for the model's default.
-        seed: The seed (of every prompt, in a batch); None randomizes it on the Space.
-        space: The Space's URL, or ``"local"``.
-        token: A Hugging Face token, or None for ``HF_TOKEN``.
-        protocol: ``"auto"``, ``"queue"`` or ``"call"``.
-        timeout: Seconds for each job, or None for the SDK's default.
-        verbose: Show the SDK's INFO log on the display, not only its warnings.
-        model: ``"flux-schnell"`` or ``"flux-dev"``: the client's ``space=`` alias.
-        guidance: The guidance scale (flux-dev only), or None for the Space's default.
-        wait_on_quota: Wait out a ZeroGPU quota error and try again (the client's option).
-        step_delay: The local Space's seconds per step (``--space local``); None: its default.
-    """
-
-    width: int = 1024
-    height: int = 1024
-    steps: int | None = None
-    seed: int | None = None
-    space: str = DEFAULT_SPACE
-    token: str | None = None
-    protocol: ProtocolName = "auto"
-    timeout: float | None = None
-    verbose: bool = False
-    model: str = "flux-schnell"
-    guidance: float | None = None
-    wait_on_quota: bool = False
-    step_delay: float | None = None
-
-
-@dataclass(frozen=True, kw_only=True)
-class GenerateOptions(JobOptions):
-    """What ``flux generate`` was asked to do, with the `JobOptions`.
-
-    Attributes:
-        prompt: The text prompt.
-        output: ``-o``: a file, a directory, or None for ``flux-<seed>.webp`` in the cwd.
-    """
-
-    prompt: str
-    output: str | None
 
 
 @dataclass(frozen=True)
@@ -115,7 +67,7 @@ class Saved:
         )
 
     def to_json(self) -> dict[str, object]:
-        """The JSON object ``--json`` prints; ``url`` is null for ``--space local``."""
+        """The JSON object ``--json`` prints; ``url`` is null for ``--url local``."""
         return {
             "path": os.path.abspath(self.path),
             "url": None if self.local else self.generation.url,
@@ -126,28 +78,11 @@ class Saved:
         }
 
 
-class JobValues(Protocol):
-    """The request options ``generate`` and ``batch`` share."""
-
-    @property
-    def width(self) -> int: ...
-    @property
-    def height(self) -> int: ...
-    @property
-    def steps(self) -> int | None: ...
-    @property
-    def seed(self) -> int | None: ...
-    @property
-    def model(self) -> str: ...
-    @property
-    def guidance(self) -> float | None: ...
-
-
-def request_for(prompt: str, options: JobValues) -> GenerateRequest:
-    """The validated request for ``prompt``: the ``--model``'s defaults, then the options.
+def request_for(prompt: str, options: JobFlags) -> GenerateRequest:
+    """The validated request for ``prompt``: the ``--space`` kind's defaults, then the flags.
 
     The seed is randomized unless ``--seed`` was given; steps and guidance left out take the
-    model's defaults (4 steps for flux-schnell; 28 steps and guidance 3.5 for flux-dev).
+    kind's defaults (4 steps for flux-schnell; 28 steps and guidance 3.5 for flux-dev).
 
     Raises:
         InvalidRequestError: A value is out of the Space's range.
@@ -162,16 +97,7 @@ def request_for(prompt: str, options: JobValues) -> GenerateRequest:
         params["num_inference_steps"] = options.steps
     if options.guidance is not None:
         params["guidance_scale"] = options.guidance
-    return resolve_space(options.model).request(prompt, params)
-
-
-def build_request(options: GenerateOptions) -> GenerateRequest:
-    """The validated request for ``flux generate`` (see `request_for`).
-
-    Raises:
-        InvalidRequestError: A value is out of the Space's range.
-    """
-    return request_for(options.prompt, options)
+    return resolve_space(options.space).request(prompt, params)
 
 
 def default_filename(seed: int) -> str:
@@ -334,7 +260,7 @@ def run_generate(options: GenerateOptions, *, live: bool, stream: IO[str] | None
 
     Raises:
         InvalidRequestError: A value is out of range (nothing was contacted or started).
-        UsageError: ``--space local`` without Gradio installed.
+        UsageError: ``--url local`` without Gradio installed.
         FluxError: The job failed (see the exception tree).
         UsageError: ``-o`` has an extension flux generate does not write.
         MissingExtraError: ``-o`` is a PNG or JPEG file and Pillow is not installed.
@@ -345,25 +271,18 @@ def run_generate(options: GenerateOptions, *, live: bool, stream: IO[str] | None
     from .._sync import FluxClient
     from ._local import require_gradio
 
-    request = build_request(options)
+    request = request_for(options.prompt, options)
     target = output_target(options.output)
-    local = options.space == "local"
+    local = options.url == LOCAL
     if local:
         require_gradio()
     with ExitStack() as stack:
         display = open_display(live=live, stream=stream or sys.stderr)
-        url = open_session(
-            stack,
-            display,
-            space=options.space,
-            model=options.model,
-            verbose=options.verbose,
-            step_delay=options.step_delay,
-        )
+        url = open_session(stack, display, options)
         client = stack.enter_context(
             FluxClient(
                 url,
-                space=options.model,
+                space=options.space,
                 token=options.token,
                 protocol=options.protocol,
                 timeout=DEFAULT_TIMEOUT if options.timeout is None else options.timeout,
@@ -390,3 +309,17 @@ def run_generate(options: GenerateOptions, *, live: bool, stream: IO[str] | None
                 f"cannot write {path}: {reason}; {_lost_image(generation, local=local)}"
             ) from exc
     return Saved(path=path, generation=generation, local=local)
+
+
+def generate_command(options: GenerateOptions, mode: OutputMode) -> int:
+    """``flux generate``: run the job, then print where the image is.
+
+    Returns:
+        The exit status: 0 (a failure raises).
+    """
+    saved = run_generate(options, live=mode.live)
+    if mode.json_result:
+        print_json(saved.to_json(), sys.stdout)
+    else:
+        print_line(saved.summary(), sys.stdout)
+    return ExitCode.OK

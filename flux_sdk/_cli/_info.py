@@ -5,18 +5,21 @@ Gradio version, the API prefix and ``infer``'s fn_index (read by the SDK's own d
 each input's slider ``step``; ``GET {prefix}/info`` gives ``infer``'s parameters with their
 limits, as text: ``"numeric value between 256 and 2048"``.
 
-Everything but `fetch_space_api` is pure: parsing (`parse_space_api`), the comparison with the
-SDK's limits (`compare`) and the report (`render_text`, `to_json`) are unit-tested on the
-captured transcripts.
+`fetch_space_api` asks through the SDK's own transport (`Transport.api_info`). Everything else
+is pure: parsing (`parse_space_api`), the comparison with the SDK's limits (`compare`) and the
+report (`render_text`, `to_json`) are unit-tested on the captured transcripts.
 """
 
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 
-from .._errors import FluxConnectionError, FluxTimeoutError, ProtocolError
+from .._config import Timeout
+from .._errors import ProtocolError
 from .._limits import (
     MAX_GUIDANCE,
     MAX_SEED,
@@ -29,7 +32,11 @@ from .._limits import (
 )
 from .._protocol import parse_config
 from .._protocol._json import as_list, as_object
-from .._spaces import FLUX_SCHNELL, SpaceDescriptor
+from .._spaces import FLUX_SCHNELL, SpaceDescriptor, resolve_space
+from ._args import LOCAL, InfoOptions
+from ._errors import ExitCode
+from ._local import require_gradio, start_local_space
+from ._output import OutputMode, print_json, print_line, warn
 
 __all__ = [
     "EXPECTED",
@@ -40,6 +47,7 @@ __all__ = [
     "compare",
     "expected_parameters",
     "fetch_space_api",
+    "info_command",
     "parse_space_api",
     "render_text",
     "to_json",
@@ -433,12 +441,17 @@ def to_json(api: SpaceApi, mismatches: Sequence[Mismatch]) -> dict[str, object]:
     }
 
 
-def fetch_space_api(url: str, *, token: str | None = None) -> SpaceApi:
+def fetch_space_api(url: str, *, token: str | None = None, space: str = "flux-schnell") -> SpaceApi:
     """Ask the Space at ``url`` for its API: ``GET /config``, then ``GET {prefix}/info``.
+
+    Through the SDK's own client and transport: its headers, its token rule (``token``, else
+    ``HF_TOKEN``, sent to ``url``'s origin only), its error mapping and its cap on JSON bodies.
+    Nothing is retried: ``flux info`` reports what the Space answers now.
 
     Args:
         url: The Space's base URL.
-        token: A Hugging Face token; defaults to ``HF_TOKEN``. Sent to ``url``'s origin only.
+        token: A Hugging Face token; defaults to ``HF_TOKEN``.
+        space: The kind of Space (its ``infer`` endpoint's name).
 
     Raises:
         FluxConnectionError: The Space could not be reached.
@@ -446,42 +459,41 @@ def fetch_space_api(url: str, *, token: str | None = None) -> SpaceApi:
         ResponseError: It answered with an HTTP error (see its subclasses).
         ProtocolError: It answered something that is not Gradio's ``/config`` or ``/info``.
     """
-    import httpx
+    import anyio
 
-    from .._auth import resolve_token
-    from .._protocol import classify_http
-    from .._protocol._json import loads
-    from .._version import __version__
+    from .._client import AsyncFluxClient
 
-    headers = {"user-agent": f"flux-sdk/{__version__} (cli)", "x-gradio-user": "api"}
-    resolved = resolve_token(token)
-    if resolved:
-        # Same header as the SDK's SpaceTokenAuth (§6); both requests go to the Space's origin
-        # and redirects are not followed, so the token reaches nothing else.
-        headers["x-hf-authorization"] = f"Bearer {resolved}"
-    timeout = httpx.Timeout(_INFO_TIMEOUT, connect=_CONNECT_TIMEOUT)
-    base = url.rstrip("/")
+    async def fetch() -> tuple[object, object]:
+        timeout = Timeout(connect=_CONNECT_TIMEOUT, idle=_INFO_TIMEOUT)
+        async with AsyncFluxClient(
+            url, space=space, token=token, timeout=timeout, max_retries=0
+        ) as client:
+            # The client's own transport: the CLI is a client of the SDK, not a second one.
+            transport = client._transport  # pyright: ignore[reportPrivateUsage]
+            async with transport.call():
+                return await transport.api_info()
 
-    def get_json(http: httpx.Client, path: str) -> object:
-        try:
-            response = http.get(f"{base}{path}")
-        except httpx.ConnectTimeout:
-            raise FluxTimeoutError("connect", _CONNECT_TIMEOUT) from None
-        except httpx.TimeoutException:
-            raise FluxTimeoutError("idle", _INFO_TIMEOUT) from None
-        except httpx.TransportError as exc:
-            raise FluxConnectionError(f"{type(exc).__name__}: {exc}") from exc
-        if response.status_code != 200:
-            raise classify_http(
-                response.status_code,
-                response.content,
-                content_type=response.headers.get("content-type", ""),
-                retry_after=response.headers.get("retry-after"),
-            )
-        return loads(response.content)
+    config, info = anyio.run(fetch)
+    return parse_space_api(config, info, url=url.rstrip("/"))
 
-    with httpx.Client(headers=headers, timeout=timeout, follow_redirects=False) as http:
-        config = get_json(http, "/config")
-        prefix = parse_config(config, _API_NAME).api_prefix
-        info = get_json(http, f"{prefix}/info")
-    return parse_space_api(config, info, url=base)
+
+def info_command(options: InfoOptions, mode: OutputMode) -> int:
+    """``flux info``: the report on stdout, each mismatch as a warning on stderr.
+
+    Returns:
+        0 when flux-sdk and the Space agree, else `ExitCode.API_MISMATCH`.
+    """
+    with ExitStack() as stack:
+        url = options.url
+        if url == LOCAL:
+            require_gradio()
+            url = start_local_space(stack, space=options.space).url
+        api = fetch_space_api(url, token=options.token, space=options.space)
+    mismatches = compare(api.parameters, expected_parameters(resolve_space(options.space)))
+    if mode.json_result:
+        print_json(to_json(api, mismatches), sys.stdout)
+    else:
+        print_line(render_text(api, mismatches), sys.stdout)
+        for mismatch in mismatches:
+            warn(mismatch.message, mode)
+    return ExitCode.API_MISMATCH if mismatches else ExitCode.OK

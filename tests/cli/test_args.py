@@ -12,46 +12,47 @@ from typing import cast
 import pytest
 
 from flux_sdk import DEFAULT_SPACE, GenerateRequest
-from flux_sdk._cli import (
-    DEFAULT_DEV_STEPS,
-    DEFAULT_HEIGHT,
-    DEFAULT_STEPS,
-    DEFAULT_WIDTH,
-    MODEL_SPACES,
-    MODELS,
+from flux_sdk._cli import build_parser, main, parse_args
+from flux_sdk._cli._args import (
+    KIND_URLS,
+    KINDS,
     SEED_HELP,
     SIZE_HELP,
     STEPS_HELP,
-    BatchCommand,
+    BatchOptions,
     CommandLineError,
-    GenerateCommand,
-    InfoCommand,
-    OutputMode,
-    ServeLocalCommand,
-    build_parser,
-    main,
-    parse_args,
+    GenerateOptions,
+    InfoOptions,
+    Options,
+    ServeLocalOptions,
+    SpaceKind,
+    parse_command_line,
 )
 from flux_sdk._cli._errors import EXIT_CODE_HELP, ExitCode
-from flux_sdk._cli._generate import (
-    GenerateOptions,
-    Saved,
-    build_request,
-    default_filename,
-    output_path,
+from flux_sdk._cli._generate import Saved, default_filename, output_path, request_for
+from flux_sdk._cli._local import LOCAL_KINDS
+from flux_sdk._cli._output import OutputMode
+from flux_sdk._limits import (
+    DEFAULT_SIZE,
+    DEV_STEPS,
+    MAX_SEED,
+    MAX_SIZE,
+    MAX_STEPS,
+    MIN_SIZE,
+    MIN_STEPS,
+    SCHNELL_STEPS,
+    SIZE_STEP,
 )
-from flux_sdk._cli._local import LOCAL_MODELS
-from flux_sdk._limits import MAX_SEED, MAX_SIZE, MAX_STEPS, MIN_SIZE, MIN_STEPS, SIZE_STEP
 from flux_sdk._models import Generation
 from flux_sdk._spaces import FLUX_DEV, FLUX_SCHNELL, SPACES
 
 
 def test_generate_defaults() -> None:
     command = parse_args(["generate", "a red fox"])
-    assert command == GenerateCommand(prompt="a red fox")
-    assert isinstance(command, GenerateCommand)
+    assert command == GenerateOptions(prompt="a red fox")
+    assert isinstance(command, GenerateOptions)
     assert command.seed is None
-    assert command.space == DEFAULT_SPACE
+    assert command.url == DEFAULT_SPACE
     assert command.protocol == "auto"
     assert not command.json
 
@@ -71,7 +72,7 @@ def test_generate_every_option() -> None:
             "8",
             "--seed",
             "7",
-            "--space",
+            "--url",
             "http://127.0.0.1:7860/",
             "--token",
             "hf_x",
@@ -83,14 +84,14 @@ def test_generate_every_option() -> None:
             "-v",
         ]
     )
-    assert command == GenerateCommand(
+    assert command == GenerateOptions(
         prompt="a red fox",
         output="fox.webp",
         width=768,
         height=512,
         steps=8,
         seed=7,
-        space="http://127.0.0.1:7860",
+        url="http://127.0.0.1:7860",
         token="hf_x",
         protocol="call",
         timeout=90.0,
@@ -100,56 +101,56 @@ def test_generate_every_option() -> None:
 
 
 def test_space_local() -> None:
-    assert parse_args(["info", "--space", "local"]) == InfoCommand(space="local")
+    assert parse_args(["info", "--url", "local"]) == InfoOptions(url="local")
 
 
 def test_generate_model_guidance_and_wait_on_quota() -> None:
     command = parse_args(
-        ["generate", "a fox", "--model", "flux-dev", "--guidance", "4.5", "--wait-on-quota"]
+        ["generate", "a fox", "--space", "flux-dev", "--guidance", "4.5", "--wait-on-quota"]
     )
-    assert command == GenerateCommand(
+    assert command == GenerateOptions(
         prompt="a fox",
-        space=FLUX_DEV.url,
-        model="flux-dev",
+        url=FLUX_DEV.url,
+        space="flux-dev",
         guidance=4.5,
         wait_on_quota=True,
     )
 
 
 def test_the_model_picks_the_default_space_but_not_an_explicit_one() -> None:
-    assert parse_args(["generate", "x"]) == GenerateCommand(prompt="x", space=FLUX_SCHNELL.url)
-    assert parse_args(["generate", "x", "--model", "flux-dev"]) == GenerateCommand(
-        prompt="x", space=FLUX_DEV.url, model="flux-dev"
+    assert parse_args(["generate", "x"]) == GenerateOptions(prompt="x", url=FLUX_SCHNELL.url)
+    assert parse_args(["generate", "x", "--space", "flux-dev"]) == GenerateOptions(
+        prompt="x", url=FLUX_DEV.url, space="flux-dev"
     )
-    assert parse_args(["info", "--model", "flux-dev"]) == InfoCommand(
-        space=FLUX_DEV.url, model="flux-dev"
+    assert parse_args(["info", "--space", "flux-dev"]) == InfoOptions(
+        url=FLUX_DEV.url, space="flux-dev"
     )
-    assert parse_args(["generate", "x", "--model", "flux-dev", "--space", "local"]) == (
-        GenerateCommand(prompt="x", space="local", model="flux-dev")
+    assert parse_args(["generate", "x", "--space", "flux-dev", "--url", "local"]) == (
+        GenerateOptions(prompt="x", url="local", space="flux-dev")
     )
 
 
 def test_guidance_needs_the_dev_model() -> None:
-    with pytest.raises(CommandLineError, match="--model flux-dev") as raised:
+    with pytest.raises(CommandLineError, match="--space flux-dev") as raised:
         parse_args(["generate", "x", "--guidance", "4"])
     assert raised.value.usage.startswith("usage: flux generate")
 
 
-def test_the_models_agree_with_the_sdk() -> None:
-    for model in MODELS:
-        assert SPACES[model].url == MODEL_SPACES[model]
-        assert model in LOCAL_MODELS
-    assert FLUX_SCHNELL.defaults.get("num_inference_steps") == DEFAULT_STEPS
-    assert FLUX_DEV.defaults.get("num_inference_steps") == DEFAULT_DEV_STEPS
+def test_the_kinds_agree_with_the_sdk() -> None:
+    for kind in KINDS:
+        assert SPACES[kind].url == KIND_URLS[kind]
+        assert kind in LOCAL_KINDS
+    assert FLUX_SCHNELL.defaults.get("num_inference_steps") == SCHNELL_STEPS
+    assert FLUX_DEV.defaults.get("num_inference_steps") == DEV_STEPS
 
 
 def test_the_model_decides_the_defaults_left_out() -> None:
     schnell = build_request(_options())
     assert (schnell.num_inference_steps, schnell.guidance_scale) == (4, None)
-    dev = build_request(_options(model="flux-dev"))
+    dev = build_request(_options(space="flux-dev"))
     assert dev.num_inference_steps == 28
     assert FLUX_DEV.data(dev)[5] == 3.5  # the Space's default guidance is sent
-    tuned = build_request(_options(model="flux-dev", steps=10, guidance=6.0))
+    tuned = build_request(_options(space="flux-dev", steps=10, guidance=6.0))
     assert (tuned.num_inference_steps, tuned.guidance_scale) == (10, 6.0)
 
 
@@ -162,8 +163,8 @@ def test_the_model_decides_the_defaults_left_out() -> None:
         ["generate", "x", "--width", "wide"],
         ["generate", "x", "--seed", "1.5"],
         ["generate", "x", "--protocol", "websocket"],
-        ["generate", "x", "--space", "ftp://example.org"],
-        ["generate", "x", "--space", "127.0.0.1:7860"],
+        ["generate", "x", "--url", "ftp://example.org"],
+        ["generate", "x", "--url", "127.0.0.1:7860"],
         ["generate", "x", "--timeout", "0"],
         ["generate", "x", "--timeout", "soon"],
         ["info", "--width", "768"],
@@ -171,12 +172,12 @@ def test_the_model_decides_the_defaults_left_out() -> None:
         ["serve-local", "--port", "70000"],
         ["serve-local", "--step-delay", "-1"],
         ["serve-local", "--step-delay", "inf"],
-        ["serve-local", "--model", "flux-pro"],
+        ["serve-local", "--space", "flux-pro"],
         # --step-delay slows the local Space: with a URL, or the default public Space, no.
         ["generate", "x", "--step-delay", "0.1"],
-        ["generate", "x", "--step-delay", "0.1", "--space", "http://127.0.0.1:7860"],
+        ["generate", "x", "--step-delay", "0.1", "--url", "http://127.0.0.1:7860"],
         ["batch", "f.txt", "-o", "out", "--step-delay", "0.1"],
-        ["info", "--space", "local", "--step-delay", "0.1"],
+        ["info", "--url", "local", "--step-delay", "0.1"],
     ],
 )
 def test_bad_command_lines_raise_usage_errors(argv: list[str]) -> None:
@@ -187,29 +188,29 @@ def test_bad_command_lines_raise_usage_errors(argv: list[str]) -> None:
 
 def test_out_of_range_values_parse_and_are_left_to_the_sdk() -> None:
     command = parse_args(["generate", "x", "--width", "1000", "--seed", "-1"])
-    assert isinstance(command, GenerateCommand)
+    assert isinstance(command, GenerateOptions)
     assert (command.width, command.seed) == (1000, -1)
 
 
 def test_serve_local() -> None:
-    assert parse_args(["serve-local"]) == ServeLocalCommand()
-    assert parse_args(["serve-local", "--port", "7860", "--faults"]) == ServeLocalCommand(
+    assert parse_args(["serve-local"]) == ServeLocalOptions()
+    assert parse_args(["serve-local", "--port", "7860", "--faults"]) == ServeLocalOptions(
         port=7860, faults=True
     )
     assert parse_args(
-        ["serve-local", "--model", "flux-dev", "--step-delay", "0.25"]
-    ) == ServeLocalCommand(model="flux-dev", step_delay=0.25)
-    assert parse_args(["serve-local", "--step-delay", "0"]) == ServeLocalCommand(step_delay=0.0)
+        ["serve-local", "--space", "flux-dev", "--step-delay", "0.25"]
+    ) == ServeLocalOptions(space="flux-dev", step_delay=0.25)
+    assert parse_args(["serve-local", "--step-delay", "0"]) == ServeLocalOptions(step_delay=0.0)
 
 
 def test_step_delay_with_the_local_space() -> None:
-    command = parse_args(["generate", "x", "--space", "local", "--step-delay", "0.5"])
-    assert isinstance(command, GenerateCommand)
+    command = parse_args(["generate", "x", "--url", "local", "--step-delay", "0.5"])
+    assert isinstance(command, GenerateOptions)
     assert command.step_delay == 0.5
-    batch = parse_args(["batch", "f.txt", "-o", "out", "--space", "local", "--step-delay", "0"])
-    assert isinstance(batch, BatchCommand)
+    batch = parse_args(["batch", "f.txt", "-o", "out", "--url", "local", "--step-delay", "0"])
+    assert isinstance(batch, BatchOptions)
     assert batch.step_delay == 0.0
-    assert parse_args(["generate", "x"]) == GenerateCommand(prompt="x", step_delay=None)
+    assert parse_args(["generate", "x"]) == GenerateOptions(prompt="x", step_delay=None)
 
 
 def test_help_texts_match_the_sdk_limits() -> None:
@@ -218,7 +219,7 @@ def test_help_texts_match_the_sdk_limits() -> None:
         request.width,
         request.height,
         request.num_inference_steps,
-    ) == (DEFAULT_WIDTH, DEFAULT_HEIGHT, DEFAULT_STEPS)
+    ) == (DEFAULT_SIZE, DEFAULT_SIZE, SCHNELL_STEPS)
     assert f"a multiple of {SIZE_STEP} from {MIN_SIZE} to {MAX_SIZE}" == SIZE_HELP
     assert f"{MIN_STEPS} to {MAX_STEPS}" == STEPS_HELP
     assert f"0 to {MAX_SEED}" == SEED_HELP
@@ -274,21 +275,27 @@ def test_output_mode(
     )
 
 
-def _options(**changes: object) -> GenerateOptions:
-    values: dict[str, object] = {
-        "prompt": "a red fox",
-        "output": None,
-        "width": 768,
-        "height": 512,
-        "steps": None,
-        "seed": None,
-        "space": "http://127.0.0.1:7860",
-        "token": None,
-        "protocol": "auto",
-        "timeout": None,
-    }
-    values.update(changes)
-    return GenerateOptions(**values)  # type: ignore[arg-type]
+def _options(
+    *,
+    space: SpaceKind = "flux-schnell",
+    steps: int | None = None,
+    guidance: float | None = None,
+    seed: int | None = None,
+) -> GenerateOptions:
+    return GenerateOptions(
+        prompt="a red fox",
+        width=768,
+        height=512,
+        url="http://127.0.0.1:7860",
+        space=space,
+        steps=steps,
+        guidance=guidance,
+        seed=seed,
+    )
+
+
+def build_request(options: GenerateOptions) -> GenerateRequest:
+    return request_for(options.prompt, options)
 
 
 def test_no_seed_randomizes() -> None:
@@ -340,7 +347,7 @@ def _stderr_json(err: str) -> dict[str, object]:
 
 def test_main_reports_an_invalid_value_before_any_io(capsys: pytest.CaptureFixture[str]) -> None:
     # Port 9 (discard) has no server: reaching it would be a connection error, not exit 4.
-    status = main(["generate", "x", "--width", "1000", "--space", "http://127.0.0.1:9", "--json"])
+    status = main(["generate", "x", "--width", "1000", "--url", "http://127.0.0.1:9", "--json"])
     out, err = capsys.readouterr()
     assert status == 4
     assert out == ""
@@ -374,3 +381,104 @@ def test_main_help_and_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert "generate" in capsys.readouterr().out
     assert main(["--version"]) == 0
     assert capsys.readouterr().out.startswith("flux-sdk ")
+
+
+# -- the SDK's names: --url is where the Space runs, --space is which kind it is ------------------
+
+
+def test_url_and_space_name_what_the_sdk_names() -> None:
+    command = parse_args(["generate", "x", "--url", "http://127.0.0.1:7860", "--space", "flux-dev"])
+    assert command == GenerateOptions(prompt="x", url="http://127.0.0.1:7860", space="flux-dev")
+    assert parse_args(["info", "--space", "flux-dev"]) == InfoOptions(
+        url=KIND_URLS["flux-dev"], space="flux-dev"
+    )
+    assert parse_args(["serve-local", "--space", "flux-dev"]) == ServeLocalOptions(space="flux-dev")
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected", "warning"),
+    [
+        (
+            ["generate", "x", "--model", "flux-dev"],
+            GenerateOptions(prompt="x", url=KIND_URLS["flux-dev"], space="flux-dev"),
+            "--model is deprecated and will stop working in the next release: use --space flux-dev",
+        ),
+        (
+            ["generate", "x", "--space", "http://127.0.0.1:7860/"],
+            GenerateOptions(prompt="x", url="http://127.0.0.1:7860"),
+            "--space http://127.0.0.1:7860/ is deprecated and will stop working in the next "
+            "release: use --url http://127.0.0.1:7860/ (--space names the kind of Space: "
+            "flux-schnell or flux-dev)",
+        ),
+        (
+            ["batch", "f.txt", "-o", "out", "--space", "local", "--step-delay", "0"],
+            BatchOptions(file="f.txt", output="out", url="local", step_delay=0.0),
+            "--space local is deprecated and will stop working in the next release: "
+            "use --url local (--space names the kind of Space: flux-schnell or flux-dev)",
+        ),
+        (
+            ["info", "--model", "flux-dev", "--space", "http://127.0.0.1:7860"],
+            InfoOptions(url="http://127.0.0.1:7860", space="flux-dev"),
+            "--model is deprecated and will stop working in the next release: use --space flux-dev",
+        ),
+        (
+            ["serve-local", "--model", "flux-dev"],
+            ServeLocalOptions(space="flux-dev"),
+            "--model is deprecated and will stop working in the next release: use --space flux-dev",
+        ),
+    ],
+)
+def test_the_old_spellings_still_work_with_a_warning(
+    argv: list[str], expected: Options, warning: str
+) -> None:
+    options, deprecated = parse_command_line(argv)
+    assert options == expected
+    assert deprecated[0] == warning
+    assert len(deprecated) == (2 if argv[0] == "info" else 1)  # info: --model and --space URL
+
+
+def test_the_old_spellings_are_hidden_from_the_help() -> None:
+    for command in ("generate", "batch", "info", "serve-local"):
+        with pytest.raises(SystemExit), contextlib.redirect_stdout(io.StringIO()) as out:
+            parse_args([command, "--help"])
+        assert "--model" not in out.getvalue()
+        assert "--space KIND" in out.getvalue()
+    with pytest.raises(SystemExit), contextlib.redirect_stdout(io.StringIO()) as out:
+        parse_args(["generate", "--help"])
+    assert "--url URL|local" in out.getvalue()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["generate", "x", "--space", "flux-pro"],
+        ["generate", "x", "--space", "ftp://example.org"],
+        ["generate", "x", "--model", "http://127.0.0.1:7860"],
+        ["generate", "x", "--url", "flux-dev"],
+        ["serve-local", "--space", "http://127.0.0.1:7860"],
+        ["serve-local", "--space", "local"],
+        ["serve-local", "--url", "http://127.0.0.1:7860"],
+    ],
+)
+def test_a_kind_is_not_a_url_and_a_url_is_not_a_kind(argv: list[str]) -> None:
+    with pytest.raises(CommandLineError) as raised:
+        parse_args(argv)
+    assert raised.value.usage.startswith("usage: flux")
+
+
+def test_main_prints_one_deprecation_line_then_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    # Port 9 has no server: the invalid width stops the command before any I/O.
+    argv = ["generate", "x", "--width", "1000", "--space", "http://127.0.0.1:9"]
+    assert main(argv) == 4
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 2, lines
+    assert lines[0].startswith("warning: --space http://127.0.0.1:9 is deprecated")
+    assert lines[1].startswith("error: invalid --width 1000")
+    assert main([*argv, "--json"]) == 4
+    warning, error = capsys.readouterr().err.splitlines()
+    assert json.loads(warning) == {
+        "warning": "--space http://127.0.0.1:9 is deprecated and will stop working in the next "
+        "release: use --url http://127.0.0.1:9 (--space names the kind of Space: "
+        "flux-schnell or flux-dev)"
+    }
+    assert json.loads(error)["error"] == "InvalidRequestError"

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from flux_sdk._cli import DEFAULT_CONCURRENCY, BatchCommand, CommandLineError, parse_args
+from flux_sdk._cli import parse_args
+from flux_sdk._cli._args import DEFAULT_CONCURRENCY, BatchOptions, CommandLineError
 from flux_sdk._cli._batch import (
     MAX_SLUG,
     BatchResult,
@@ -234,22 +235,22 @@ def test_an_empty_batch() -> None:
 
 def test_batch_defaults() -> None:
     command = parse_args(["batch", "prompts.txt", "-o", "out"])
-    assert command == BatchCommand(file="prompts.txt", output="out")
-    assert isinstance(command, BatchCommand)
+    assert command == BatchOptions(file="prompts.txt", output="out")
+    assert isinstance(command, BatchOptions)
     assert command.concurrency == DEFAULT_CONCURRENCY == 4
     assert command.steps is None
-    assert command.model == "flux-schnell"
+    assert command.space == "flux-schnell"
     assert not command.wait_on_quota
 
 
 def test_batch_every_option() -> None:
     command = parse_args(
         ["batch", "-", "-o", "out", "--concurrency", "2", "--width", "768", "--height", "512",
-         "--steps", "20", "--seed", "7", "--space", "local", "--model", "flux-dev",
+         "--steps", "20", "--seed", "7", "--url", "local", "--space", "flux-dev",
          "--guidance", "4.5", "--token", "hf_x", "--protocol", "call", "--timeout", "90",
          "--wait-on-quota", "--json", "-v"]
     )  # fmt: skip
-    assert command == BatchCommand(
+    assert command == BatchOptions(
         file="-",
         output="out",
         concurrency=2,
@@ -257,13 +258,13 @@ def test_batch_every_option() -> None:
         height=512,
         steps=20,
         seed=7,
-        space="local",
+        url="local",
         token="hf_x",
         protocol="call",
         timeout=90.0,
         json=True,
         verbose=True,
-        model="flux-dev",
+        space="flux-dev",
         guidance=4.5,
         wait_on_quota=True,
     )
@@ -276,7 +277,7 @@ def test_batch_every_option() -> None:
         ["batch", "-o", "out"],
         ["batch", "prompts.txt", "-o", "out", "--concurrency", "0"],
         ["batch", "prompts.txt", "-o", "out", "--concurrency", "many"],
-        ["batch", "prompts.txt", "-o", "out", "--model", "flux-pro"],
+        ["batch", "prompts.txt", "-o", "out", "--space", "flux-pro"],
         ["batch", "prompts.txt", "-o", "out", "--guidance", "4"],
     ],
 )

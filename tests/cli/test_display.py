@@ -9,14 +9,11 @@ import pytest
 
 from flux_sdk import Log, Progress, Queued, Started
 from flux_sdk._cli._display import (
-    NoticeHandler,
-    NullBatchDisplay,
+    LogHandler,
     NullDisplay,
-    PlainBatchDisplay,
     PlainDisplay,
     batch_text,
-    notice_text,
-    open_batch_display,
+    log_text,
     open_display,
     progress_text,
     queued_text,
@@ -38,14 +35,14 @@ def test_queued_text(event: Queued, text: str) -> None:
     assert queued_text(event) == text
 
 
-def test_started_progress_and_notice_texts() -> None:
+def test_started_progress_and_log_texts() -> None:
     assert started_text(Started(eta=2.6)) == "started (eta 3 s)"
     assert started_text(Started()) == "started"
     assert progress_text(Progress(step=3, total=4)) == "3/4 steps"
     assert progress_text(Progress(step=3)) == "3 steps"
     notice = Log(level="info", message="Waiting for a GPU", title="ZeroGPU queue")
-    assert notice_text(notice) == "ZeroGPU queue: Waiting for a GPU"
-    assert notice_text(Log(level="warning", message="careful")) == "warning: careful"
+    assert log_text(notice) == "ZeroGPU queue: Waiting for a GPU"
+    assert log_text(Log(level="warning", message="careful")) == "warning: careful"
 
 
 def test_plain_display_prints_each_change_once() -> None:
@@ -77,15 +74,16 @@ def test_null_display_shows_nothing() -> None:
     display = NullDisplay()
     display.status("x")
     display.event(Started())
-    display.notice("x", "info")
+    display.progress(1, 2, 1)
+    display.log("x", "info")
     display.close()
 
 
-def test_sdk_warnings_become_notices_and_info_only_when_asked() -> None:
+def test_sdk_warnings_become_log_lines_and_info_only_when_asked() -> None:
     stream = io.StringIO()
     logger = logging.getLogger("flux_sdk.test_cli")
     logger.propagate = False
-    handler = NoticeHandler(PlainDisplay(stream))
+    handler = LogHandler(PlainDisplay(stream))
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     try:
@@ -108,12 +106,12 @@ def test_batch_text() -> None:
 
 def test_plain_batch_display() -> None:
     stream = io.StringIO()
-    display = PlainBatchDisplay(stream)
+    display = PlainDisplay(stream)
     display.status("connecting to http://127.0.0.1:7860")
     display.progress(0, 2, 0)
-    display.notice("saved out/0001-a-fox.webp (seed 7)", "info")
+    display.log("saved out/0001-a-fox.webp (seed 7)", "info")
     display.progress(1, 2, 0)
-    display.notice('failed: line 2 "[error] boom": the job failed on the Space: boom', "error")
+    display.log('failed: line 2 "[error] boom": the job failed on the Space: boom', "error")
     display.progress(2, 2, 1)
     display.close()
     assert stream.getvalue().splitlines() == [
@@ -124,12 +122,3 @@ def test_plain_batch_display() -> None:
         'failed: line 2 "[error] boom": the job failed on the Space: boom',
         "2/2 done, 1 failed",
     ]
-
-
-def test_no_batch_display_off_a_terminal() -> None:
-    display = open_batch_display(live=False, stream=io.StringIO())
-    assert isinstance(display, NullBatchDisplay)
-    display.status("x")
-    display.progress(1, 2, 1)
-    display.notice("x", "info")
-    display.close()

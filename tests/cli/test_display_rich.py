@@ -11,10 +11,10 @@ pytest.importorskip("rich")
 from rich.console import Console
 
 from flux_sdk import Log, Progress, Queued
-from flux_sdk._cli._display import RichBatchDisplay, RichDisplay, open_batch_display, open_display
+from flux_sdk._cli._display import RichDisplay, open_display
 
 
-def test_rich_display_prints_notices_as_plain_text() -> None:
+def test_rich_display_prints_log_messages_as_plain_text() -> None:
     stream = io.StringIO()
     display = RichDisplay(Console(file=stream, force_terminal=False, width=100))
     display.event(Queued(rank=0, queue_size=1, eta=3.0))
@@ -45,12 +45,12 @@ def test_open_display_uses_rich_when_installed() -> None:
         live.close()
 
 
-def test_rich_display_skips_a_repeated_notice() -> None:
+def test_rich_display_skips_a_repeated_log_message() -> None:
     # The SDK both logs and streams its own warnings (a quota wait): shown once.
     stream = io.StringIO()
     display = RichDisplay(Console(file=stream, force_terminal=False, width=100))
-    display.notice("quota exceeded. Waiting 0 s, then trying again", "warning")
-    display.notice("quota exceeded. Waiting 0 s, then trying again", "warning")
+    display.log("quota exceeded. Waiting 0 s, then trying again", "warning")
+    display.log("quota exceeded. Waiting 0 s, then trying again", "warning")
     display.close()
     assert stream.getvalue().count("Waiting 0 s") == 1
 
@@ -58,10 +58,10 @@ def test_rich_display_skips_a_repeated_notice() -> None:
 def test_rich_batch_display_draws_done_total_and_failures() -> None:
     stream = io.StringIO()
     console = Console(file=stream, force_terminal=True, width=100)
-    display = RichBatchDisplay(console)
+    display = RichDisplay(console)
     display.status("connecting")
     display.progress(2, 3, 1)
-    display.notice("saved out/0001-a-fox.webp (seed 7)", "info")
+    display.log("saved out/0001-a-fox.webp (seed 7)", "info")
     console.print("flush")
     display.close()
     display.close()
@@ -69,11 +69,3 @@ def test_rich_batch_display_draws_done_total_and_failures() -> None:
     assert "2/3" in output
     assert "1 failed" in output
     assert "saved out/0001-a-fox.webp (seed 7)" in output
-
-
-def test_open_batch_display_uses_rich_when_installed() -> None:
-    live = open_batch_display(live=True, stream=io.StringIO())
-    try:
-        assert isinstance(live, RichBatchDisplay)
-    finally:
-        live.close()

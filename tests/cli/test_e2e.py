@@ -55,7 +55,7 @@ def test_generate_off_a_terminal_ends_with_a_line_for_people(
     # What `nox -s demo` shows: output that is not a terminal, and no --json.
     result = run_flux(
         "generate", "a red fox in fresh snow", "-o", "fox.webp", "--width", "768",
-        "--height", "512", "--seed", "7", "--space", server.url, cwd=tmp_path,
+        "--height", "512", "--seed", "7", "--url", server.url, cwd=tmp_path,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert result.stderr == b""
@@ -66,7 +66,7 @@ def test_generate_off_a_terminal_ends_with_a_line_for_people(
 def test_generate_writes_a_webp_as_served_and_prints_json(server: Server, tmp_path: Path) -> None:
     result = run_flux(
         "generate", "a red fox in fresh snow", "-o", "fox.webp", "--width", "768",
-        "--height", "512", "--seed", "7", "--space", server.url, "--json", cwd=tmp_path,
+        "--height", "512", "--seed", "7", "--url", server.url, "--json", cwd=tmp_path,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert result.stderr == b""
@@ -92,7 +92,7 @@ def test_generate_json_with_a_random_seed_and_the_default_name(
     server: Server, tmp_path: Path, protocol: str
 ) -> None:
     result = run_flux(
-        "generate", "a lighthouse", "--json", "--protocol", protocol, "--space", server.url,
+        "generate", "a lighthouse", "--json", "--protocol", protocol, "--url", server.url,
         cwd=tmp_path,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
@@ -106,16 +106,14 @@ def test_generate_json_with_a_random_seed_and_the_default_name(
 
 
 def test_generate_into_a_directory(server: Server, tmp_path: Path) -> None:
-    result = run_flux(
-        "generate", "a fox", "-o", str(tmp_path), "--seed", "3", "--space", server.url
-    )
+    result = run_flux("generate", "a fox", "-o", str(tmp_path), "--seed", "3", "--url", server.url)
     assert result.returncode == 0, result.stderr
     assert_webp(tmp_path / "flux-3.webp")
 
 
 def test_generate_creates_the_missing_directories_of_o(server: Server, tmp_path: Path) -> None:
     result = run_flux(
-        "generate", "a fox", "-o", "missing/dir/fox.webp", "--seed", "3", "--space", server.url,
+        "generate", "a fox", "-o", "missing/dir/fox.webp", "--seed", "3", "--url", server.url,
         cwd=tmp_path,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
@@ -123,7 +121,7 @@ def test_generate_creates_the_missing_directories_of_o(server: Server, tmp_path:
     assert_webp(tmp_path / "missing" / "dir" / "fox.webp")
     # Ending with a slash: a directory to create, with the default name in it.
     into = run_flux(
-        "generate", "a fox", "-o", "new/", "--seed", "4", "--space", server.url, cwd=tmp_path
+        "generate", "a fox", "-o", "new/", "--seed", "4", "--url", server.url, cwd=tmp_path
     )
     assert into.returncode == 0, into.stderr
     assert_webp(tmp_path / "new" / "flux-4.webp")
@@ -140,7 +138,7 @@ def test_generate_converts_by_the_extension(
 
     result = run_flux(
         "generate", "a fox", "-o", name, "--width", "768", "--height", "512", "--seed", "2",
-        "--space", server.url, cwd=tmp_path,
+        "--url", server.url, cwd=tmp_path,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert result.stdout.decode().startswith(f"saved {name} (768\N{MULTIPLICATION SIGN}512")
@@ -153,8 +151,8 @@ def test_generate_converts_by_the_extension(
 
 def test_a_whitespace_only_prompt_is_refused_like_an_empty_one() -> None:
     # Port 9 has no server: contacting it would exit 15 (connection error), not 4.
-    blank = run_flux("generate", "   ", "--space", "http://127.0.0.1:9")
-    empty = run_flux("generate", "", "--space", "http://127.0.0.1:9")
+    blank = run_flux("generate", "   ", "--url", "http://127.0.0.1:9")
+    empty = run_flux("generate", "", "--url", "http://127.0.0.1:9")
     assert (blank.returncode, empty.returncode) == (4, 4)
     assert blank.stdout == empty.stdout == b""
     message = "must be a non-empty string, not only whitespace"
@@ -179,7 +177,7 @@ def test_an_unusable_output_is_refused_before_submitting(
 ) -> None:
     (tmp_path / "blocker").write_text("a file, not a directory")
     # Port 9 has no server: submitting would exit 15 (connection error).
-    result = run_flux("generate", "a fox", "-o", output, "--space", "http://127.0.0.1:9",
+    result = run_flux("generate", "a fox", "-o", output, "--url", "http://127.0.0.1:9",
                       cwd=tmp_path)  # fmt: skip
     assert result.returncode == code, result.stderr
     assert result.stdout == b""
@@ -202,7 +200,7 @@ _WITHOUT_PILLOW = (
 def test_converting_without_pillow_is_refused_before_submitting(tmp_path: Path, name: str) -> None:
     result = subprocess.run(
         [sys.executable, "-c", _WITHOUT_PILLOW, "generate", "a fox", "-o", name, "--json",
-         "--space", "http://127.0.0.1:9"],
+         "--url", "http://127.0.0.1:9"],
         capture_output=True, cwd=tmp_path, env=environment(), stdin=subprocess.DEVNULL,
         timeout=LIMIT, check=False,
     )  # fmt: skip
@@ -217,7 +215,7 @@ def test_converting_without_pillow_is_refused_before_submitting(tmp_path: Path, 
 def test_webp_needs_no_pillow(server: Server, tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-c", _WITHOUT_PILLOW, "generate", "a fox", "-o", "fox.webp",
-         "--space", server.url],
+         "--url", server.url],
         capture_output=True, cwd=tmp_path, env=environment(), stdin=subprocess.DEVNULL,
         timeout=LIMIT, check=False,
     )  # fmt: skip
@@ -239,7 +237,7 @@ def test_a_failed_save_after_the_job_names_the_images_url(
     server: Server, tmp_path: Path, name: str
 ) -> None:
     result = subprocess.run(
-        [*FLUX, "generate", "a fox", "-o", name, "--space", server.url],
+        [*FLUX, "generate", "a fox", "-o", name, "--url", server.url],
         capture_output=True, cwd=tmp_path, env=environment(), stdin=subprocess.DEVNULL,
         timeout=LIMIT, check=False, preexec_fn=_no_file_writes,
     )  # fmt: skip
@@ -253,7 +251,7 @@ def test_a_failed_save_after_the_job_names_the_images_url(
 
 
 def test_quota_exits_with_its_code_and_says_when_to_retry(server: Server, tmp_path: Path) -> None:
-    result = run_flux("generate", "[quota] a fox", "--space", server.url, "--json", cwd=tmp_path)
+    result = run_flux("generate", "[quota] a fox", "--url", server.url, "--json", cwd=tmp_path)
     assert result.returncode == 6
     assert result.stdout == b""
     error = stderr_json(result)
@@ -266,7 +264,7 @@ def test_quota_exits_with_its_code_and_says_when_to_retry(server: Server, tmp_pa
 
 def test_wait_on_quota_says_when_the_wait_does_not_fit_the_timeout(server: Server) -> None:
     result = run_flux(
-        "generate", "[quota] a fox", "--wait-on-quota", "--timeout", "30", "--space", server.url
+        "generate", "[quota] a fox", "--wait-on-quota", "--timeout", "30", "--url", server.url
     )
     assert result.returncode == 6
     message = result.stderr.decode()
@@ -277,18 +275,18 @@ def test_wait_on_quota_says_when_the_wait_does_not_fit_the_timeout(server: Serve
 
 
 def test_gpu_timeout_and_app_errors(server: Server) -> None:
-    gpu = run_flux("generate", "[gpu] a fox", "--space", server.url, "--json")
+    gpu = run_flux("generate", "[gpu] a fox", "--url", server.url, "--json")
     assert gpu.returncode == 9
     assert stderr_json(gpu)["error"] == "GPUUnavailableError"
 
-    failed = run_flux("generate", "[error] the model is on fire", "--space", server.url, "--json")
+    failed = run_flux("generate", "[error] the model is on fire", "--url", server.url, "--json")
     assert failed.returncode == 10
     assert "the model is on fire" in str(stderr_json(failed)["message"])
 
 
 def test_a_hidden_error_on_the_call_protocol_suggests_the_queue(server: Server) -> None:
     result = run_flux(
-        "generate", "[crash] a fox", "--protocol", "call", "--space", server.url, "--json"
+        "generate", "[crash] a fox", "--protocol", "call", "--url", server.url, "--json"
     )
     assert result.returncode == 10
     error = stderr_json(result)
@@ -300,7 +298,7 @@ def test_a_hidden_error_on_the_call_protocol_suggests_the_queue(server: Server) 
 def test_an_invalid_width_needs_no_server() -> None:
     # Port 9 has no server: contacting it would exit 15 (connection error), not 4.
     result = run_flux(
-        "generate", "a fox", "--width", "1000", "--space", "http://127.0.0.1:9", "--json"
+        "generate", "a fox", "--width", "1000", "--url", "http://127.0.0.1:9", "--json"
     )
     assert result.returncode == 4
     assert result.stdout == b""
@@ -313,7 +311,7 @@ def test_an_invalid_width_needs_no_server() -> None:
 
 
 def test_an_unreachable_space_is_a_connection_error() -> None:
-    result = run_flux("generate", "a fox", "--json", "--space", "http://127.0.0.1:9")
+    result = run_flux("generate", "a fox", "--json", "--url", "http://127.0.0.1:9")
     assert result.returncode == 15
     assert stderr_json(result)["error"] == "FluxConnectionError"
 
@@ -334,7 +332,7 @@ def test_a_usage_error_is_json_with_json_and_text_without() -> None:
 def test_terminal_shows_notices_and_the_saved_line(server: Server, tmp_path: Path) -> None:
     run = run_in_terminal(
         ["generate", "[info] a red fox", "-o", "fox.webp", "--width", "768", "--height", "512",
-         "--seed", "7", "--steps", "3", "--space", server.url],
+         "--seed", "7", "--steps", "3", "--url", server.url],
         cwd=tmp_path,
     )  # fmt: skip
     assert run.returncode == 0, run.text
@@ -360,7 +358,7 @@ def test_interrupting_cancels_the_job_first(
             process.send_signal(signum)
 
     run = run_in_terminal(
-        ["generate", "[slow] a fox", "--steps", "50", "-v", "--space", server.url],
+        ["generate", "[slow] a fox", "--steps", "50", "-v", "--url", server.url],
         cwd=tmp_path,
         on_output=interrupt_once_generating,
     )
@@ -376,7 +374,7 @@ def test_interrupting_cancels_the_job_first(
 
 
 def test_info_shows_the_live_api(server: Server) -> None:
-    result = run_flux("info", "--space", server.url, "--json")
+    result = run_flux("info", "--url", server.url, "--json")
     assert result.returncode == 0, result.stderr
     body = stdout_json(result)
     assert body["gradio_version"] == server.gradio
@@ -388,7 +386,7 @@ def test_info_shows_the_live_api(server: Server) -> None:
 
 @terminal_only
 def test_info_on_a_terminal_is_a_table(server: Server, tmp_path: Path) -> None:
-    run = run_in_terminal(["info", "--space", server.url], cwd=tmp_path)
+    run = run_in_terminal(["info", "--url", server.url], cwd=tmp_path)
     assert run.returncode == 0, run.text
     assert f"Gradio      {server.gradio}" in run.text
     assert "fn_index    2 (infer)" in run.text
@@ -478,8 +476,8 @@ _WITHOUT_GRADIO = (
 @pytest.mark.parametrize(
     "argv",
     [
-        ["generate", "a fox", "--space", "local", "--json"],
-        ["info", "--space", "local", "--json"],
+        ["generate", "a fox", "--url", "local", "--json"],
+        ["info", "--url", "local", "--json"],
         ["serve-local"],
     ],
 )
@@ -507,7 +505,7 @@ def test_local_space_without_gradio_says_what_to_install(argv: list[str]) -> Non
 @pytest.mark.skipif(NO_GRADIO, reason="needs gradio in this interpreter (the [local] extra)")
 def test_space_local_starts_and_stops_a_local_space(tmp_path: Path) -> None:
     result = run_flux(
-        "generate", "a fox", "--seed", "5", "--space", "local", "--step-delay", "0", "--json",
+        "generate", "a fox", "--seed", "5", "--url", "local", "--step-delay", "0", "--json",
         cwd=tmp_path,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
@@ -516,7 +514,7 @@ def test_space_local_starts_and_stops_a_local_space(tmp_path: Path) -> None:
     # The local Space stopped with the command: no URL that would point at nothing.
     assert body["url"] is None
     assert_webp(tmp_path / "flux-5.webp")
-    info = run_flux("info", "--space", "local", "--json")
+    info = run_flux("info", "--url", "local", "--json")
     assert info.returncode == 0, info.stderr
     assert stdout_json(info)["matches_sdk"] is True
 
@@ -551,7 +549,7 @@ def test_serve_local_serves_the_dev_replica_with_a_step_delay() -> None:
     import psutil
 
     with subprocess.Popen(
-        [*FLUX, "serve-local", "--model", "flux-dev", "--step-delay", "0.2"],
+        [*FLUX, "serve-local", "--space", "flux-dev", "--step-delay", "0.2"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=environment(),
@@ -561,8 +559,8 @@ def test_serve_local_serves_the_dev_replica_with_a_step_delay() -> None:
             assert process.stdout is not None
             url = process.stdout.readline().strip()
             assert url.startswith("http://127.0.0.1:")
-            # The FLUX.1-dev API: `flux info --model flux-dev` finds guidance and no mismatch.
-            info = run_flux("info", "--model", "flux-dev", "--space", url, "--json")
+            # The FLUX.1-dev API: `flux info --space flux-dev` finds guidance and no mismatch.
+            info = run_flux("info", "--space", "flux-dev", "--url", url, "--json")
             assert info.returncode == 0, info.stderr
             body = stdout_json(info)
             assert body["matches_sdk"] is True
@@ -602,7 +600,7 @@ def test_interrupting_while_the_local_space_starts_says_nothing_was_submitted(
             process.send_signal(signum)
 
     run = run_in_terminal(
-        ["generate", "a fox", "--space", "local"], cwd=tmp_path, on_output=interrupt_once_starting
+        ["generate", "a fox", "--url", "local"], cwd=tmp_path, on_output=interrupt_once_starting
     )
     assert interrupted, run.text
     assert run.returncode == status, run.text

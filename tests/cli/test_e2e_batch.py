@@ -1,4 +1,4 @@
-"""``flux batch`` and ``--model flux-dev`` end to end, in a subprocess, against real replicas.
+"""``flux batch`` and ``--space flux-dev`` end to end, in a subprocess, against real replicas.
 
 Like test_e2e.py: the ``server`` fixture is a FLUX.1-schnell replica with the fault tags on
 (``[error] text`` fails a job with that text, ``[slow]`` takes 0.25 s a step), ``dev_server``
@@ -61,7 +61,7 @@ def test_a_failed_prompt_exits_19_and_the_others_are_saved(server: Server, tmp_p
         tmp_path, "# a batch", "a red fox in fresh snow", "", "[error] boom", "A lighthouse!"
     )
     result = run_flux(
-        "batch", "prompts.txt", "-o", "out", "--json", "--space", server.url, cwd=tmp_path
+        "batch", "prompts.txt", "-o", "out", "--json", "--url", server.url, cwd=tmp_path
     )
     assert result.returncode == 19, result.stderr
     assert b"\x1b" not in result.stdout + result.stderr
@@ -103,7 +103,7 @@ def test_an_all_ok_batch_with_json_exits_0(server: Server, tmp_path: Path, proto
     prompt_file(tmp_path, "a fox", "a lighthouse", "a red fox")
     result = run_flux(
         "batch", "prompts.txt", "-o", "out", "--json", "--seed", "11", "--width", "512",
-        "--concurrency", "2", "--protocol", protocol, "--space", server.url, cwd=tmp_path,
+        "--concurrency", "2", "--protocol", protocol, "--url", server.url, cwd=tmp_path,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert result.stderr == b""
@@ -122,7 +122,7 @@ def test_all_prompts_failing_the_same_way_exit_with_that_code(
     server: Server, tmp_path: Path
 ) -> None:
     prompt_file(tmp_path, "[gpu] one", "[gpu] two")
-    result = run_flux("batch", "prompts.txt", "-o", "out", "--space", server.url, cwd=tmp_path)
+    result = run_flux("batch", "prompts.txt", "-o", "out", "--url", server.url, cwd=tmp_path)
     assert result.returncode == 9
     # Not a terminal and no --json: the summary and the error line a terminal would show.
     out = result.stdout.decode()
@@ -136,7 +136,7 @@ def test_all_prompts_failing_the_same_way_exit_with_that_code(
 
 def test_prompts_from_stdin(server: Server, tmp_path: Path) -> None:
     result = subprocess.run(
-        [*FLUX, "batch", "-", "-o", "out", "--json", "--space", server.url],
+        [*FLUX, "batch", "-", "-o", "out", "--json", "--url", server.url],
         input=b"a fox\n# skipped\na lighthouse\n",
         capture_output=True,
         cwd=tmp_path,
@@ -155,7 +155,7 @@ def test_batch_on_a_terminal_shows_each_image_and_the_failures(
 ) -> None:
     prompt_file(tmp_path, "a red fox", "[error] boom", "a lighthouse")
     run = run_in_terminal(
-        ["batch", "prompts.txt", "-o", "out", "--concurrency", "1", "--space", server.url],
+        ["batch", "prompts.txt", "-o", "out", "--concurrency", "1", "--url", server.url],
         cwd=tmp_path,
     )
     assert run.returncode == 19, run.text
@@ -185,7 +185,7 @@ def test_ctrl_c_cancels_the_running_jobs_and_prints_the_partial_summary(
 
     run = run_in_terminal(
         ["batch", "prompts.txt", "-o", "out", "--concurrency", "1", "--steps", "50", "-v",
-         "--space", server.url],
+         "--url", server.url],
         cwd=tmp_path,
         on_output=interrupt_once_the_slow_job_runs,
     )  # fmt: skip
@@ -225,7 +225,7 @@ def test_sigterm_prints_the_partial_summary_and_exits_143(server: Server, tmp_pa
     master, slave = pty.openpty()
     with subprocess.Popen(
         [*FLUX, "batch", "prompts.txt", "-o", "out", "--concurrency", "1", "--steps", "50",
-         "--space", server.url],
+         "--url", server.url],
         stdout=subprocess.PIPE,
         stderr=slave,
         cwd=tmp_path,
@@ -254,11 +254,11 @@ def test_sigterm_prints_the_partial_summary_and_exits_143(server: Server, tmp_pa
 
 
 @pytest.mark.skipif(NO_GRADIO, reason="needs gradio in this interpreter (the [local] extra)")
-@pytest.mark.parametrize("model", ["flux-schnell", "flux-dev"])
-def test_batch_on_the_local_space(tmp_path: Path, model: str) -> None:
+@pytest.mark.parametrize("kind", ["flux-schnell", "flux-dev"])
+def test_batch_on_the_local_space(tmp_path: Path, kind: str) -> None:
     prompt_file(tmp_path, "a fox", "a lighthouse")
     result = run_flux(
-        "batch", "prompts.txt", "-o", "out", "--steps", "2", "--model", model, "--space", "local",
+        "batch", "prompts.txt", "-o", "out", "--steps", "2", "--space", kind, "--url", "local",
         "--json", cwd=tmp_path,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
@@ -266,26 +266,26 @@ def test_batch_on_the_local_space(tmp_path: Path, model: str) -> None:
     assert is_webp(tmp_path / "out" / "0002-a-lighthouse.webp")
 
 
-# -- --model flux-dev -----------------------------------------------------------------------------
+# -- --space flux-dev -----------------------------------------------------------------------------
 
 
 def test_info_compares_with_the_dev_descriptor(dev_server: Server) -> None:
-    matching = run_flux("info", "--model", "flux-dev", "--space", dev_server.url, "--json")
+    matching = run_flux("info", "--space", "flux-dev", "--url", dev_server.url, "--json")
     assert matching.returncode == 0, matching.stderr
     body = one_json(matching.stdout)
     names = [cast(JSONObject, p)["name"] for p in cast("list[object]", body["parameters"])]
     assert "guidance_scale" in names
     assert body["matches_sdk"] is True
     # Against the schnell descriptor, the dev Space's extra input is a mismatch.
-    schnell = run_flux("info", "--space", dev_server.url, "--json")
+    schnell = run_flux("info", "--url", dev_server.url, "--json")
     assert schnell.returncode == 3
     assert "guidance_scale" in str(one_json(schnell.stdout)["mismatches"])
 
 
 def test_generate_with_the_dev_model_and_guidance(dev_server: Server, tmp_path: Path) -> None:
     result = run_flux(
-        "generate", "a fox", "--model", "flux-dev", "--guidance", "5", "--steps", "3",
-        "--seed", "4", "--space", dev_server.url, "--json", cwd=tmp_path,
+        "generate", "a fox", "--space", "flux-dev", "--guidance", "5", "--steps", "3",
+        "--seed", "4", "--url", dev_server.url, "--json", cwd=tmp_path,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert one_json(result.stdout)["seed"] == 4
@@ -295,8 +295,8 @@ def test_generate_with_the_dev_model_and_guidance(dev_server: Server, tmp_path: 
 def test_batch_with_the_dev_model(dev_server: Server, tmp_path: Path) -> None:
     prompt_file(tmp_path, "a fox", "a lighthouse")
     result = run_flux(
-        "batch", "prompts.txt", "-o", "out", "--model", "flux-dev", "--steps", "2",
-        "--space", dev_server.url, "--json", cwd=tmp_path,
+        "batch", "prompts.txt", "-o", "out", "--space", "flux-dev", "--steps", "2",
+        "--url", dev_server.url, "--json", cwd=tmp_path,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert one_json(result.stdout)["succeeded"] == 2
@@ -304,7 +304,7 @@ def test_batch_with_the_dev_model(dev_server: Server, tmp_path: Path) -> None:
 
 def test_guidance_needs_the_dev_model() -> None:
     result = run_flux(
-        "generate", "a fox", "--guidance", "4", "--space", "http://127.0.0.1:9", "--json"
+        "generate", "a fox", "--guidance", "4", "--url", "http://127.0.0.1:9", "--json"
     )
     assert result.returncode == 2
-    assert "--model flux-dev" in str(one_json(result.stderr)["message"])
+    assert "--space flux-dev" in str(one_json(result.stderr)["message"])

@@ -43,7 +43,7 @@ from flux_sdk._cli._errors import (
 )
 
 SPACE = "http://127.0.0.1:7860"
-CONTEXT = ErrorContext(space=SPACE)
+CONTEXT = ErrorContext(url=SPACE)
 RETRY = datetime.timedelta(minutes=6, seconds=53)
 
 CASES: list[tuple[BaseException, ExitCode, list[str]]] = [
@@ -65,7 +65,7 @@ CASES: list[tuple[BaseException, ExitCode, list[str]]] = [
     (
         InputRejectedError("Value 4096 is greater than maximum value 2048."),
         ExitCode.INPUT_REJECTED,
-        ["Value 4096", "flux info --space " + SPACE],
+        ["Value 4096", "flux info --url " + SPACE],
     ),
     (
         QuotaExceededError("You have exceeded your free ZeroGPU quota", retry_after=RETRY),
@@ -117,7 +117,7 @@ CASES: list[tuple[BaseException, ExitCode, list[str]]] = [
     (
         EndpointNotFoundError("the Space has no endpoint named 'infer'"),
         ExitCode.ENDPOINT_NOT_FOUND,
-        ["no `infer` endpoint", "flux info --space " + SPACE],
+        ["no `infer` endpoint", "flux info --url " + SPACE],
     ),
     (
         DownloadError("File not allowed", status_code=403),
@@ -227,7 +227,7 @@ def test_other_exceptions_are_bugs_not_failures() -> None:
 
 def test_quota_message_without_token_hint_when_a_token_is_used() -> None:
     exc = QuotaExceededError("quota", retry_after=RETRY)
-    failure = describe(exc, ErrorContext(space=SPACE, token=True))
+    failure = describe(exc, ErrorContext(url=SPACE, token=True))
     assert failure is not None
     assert "--token" not in failure.message
     assert "retry in 6 min 53 s" in failure.message
@@ -236,7 +236,7 @@ def test_quota_message_without_token_hint_when_a_token_is_used() -> None:
 @pytest.mark.parametrize("token", [False, True])
 def test_wait_on_quota_that_did_not_wait_says_which_timeout_would_fit(token: bool) -> None:
     exc = QuotaExceededError("quota", retry_after=RETRY)
-    context = ErrorContext(space=SPACE, token=token, wait_on_quota=True, timeout=30.0)
+    context = ErrorContext(url=SPACE, token=token, wait_on_quota=True, timeout=30.0)
     failure = describe(exc, context)
     assert failure is not None
     assert failure.exit_code == ExitCode.QUOTA_EXCEEDED
@@ -250,7 +250,7 @@ def test_wait_on_quota_that_did_not_wait_says_which_timeout_would_fit(token: boo
 
 
 def test_wait_on_quota_without_a_time_from_the_space_says_retry_later() -> None:
-    context = ErrorContext(space=SPACE, wait_on_quota=True, timeout=30.0)
+    context = ErrorContext(url=SPACE, wait_on_quota=True, timeout=30.0)
     failure = describe(QuotaExceededError("quota"), context)
     assert failure is not None
     assert "retry later (the Space gave no time)" in failure.message
@@ -264,7 +264,7 @@ def test_fitting_timeout_leaves_a_minute_for_the_job(seconds: int, fits: int) ->
 
 
 def test_hidden_error_on_the_call_protocol_suggests_the_queue_protocol() -> None:
-    failure = describe(JobFailedError(None), ErrorContext(space=SPACE, protocol="call"))
+    failure = describe(JobFailedError(None), ErrorContext(url=SPACE, protocol="call"))
     assert failure is not None
     assert "hid the error" in failure.message
     assert "--protocol queue" in failure.message

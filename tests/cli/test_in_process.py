@@ -65,7 +65,7 @@ def test_a_batch_saves_each_image_under_its_name(
     file = _prompts(tmp_path, "# two foxes", "a red fox", "", "[error] boom", "a fox, again!")
     out = tmp_path / "out" / "nested"
     status = main(["batch", file, "-o", str(out), "--seed", "7", "--concurrency", "2",
-                   "--space", space.url, "--json"])  # fmt: skip
+                   "--url", space.url, "--json"])  # fmt: skip
     captured = capsys.readouterr()
     assert status == 19
     body = _json(captured.out)
@@ -98,7 +98,7 @@ def test_all_failed_the_same_way_exits_with_that_class_code(
     space: FakeSpace, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     file = _prompts(tmp_path, "[gpu] one", "[gpu] two")
-    status = main(["batch", file, "-o", str(tmp_path / "out"), "--space", space.url, "--json"])
+    status = main(["batch", file, "-o", str(tmp_path / "out"), "--url", space.url, "--json"])
     captured = capsys.readouterr()
     assert status == 9
     body = _json(captured.out)
@@ -111,7 +111,7 @@ def test_all_failed_in_different_ways_exits_19(
     space: FakeSpace, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     file = _prompts(tmp_path, "[gpu] one", "[error] two")
-    assert main(["batch", file, "-o", str(tmp_path / "out"), "--space", space.url, "--json"]) == 19
+    assert main(["batch", file, "-o", str(tmp_path / "out"), "--url", space.url, "--json"]) == 19
     assert _json(capsys.readouterr().out)["succeeded"] == 0
 
 
@@ -121,13 +121,13 @@ def test_wait_on_quota_waits_and_tries_again(
     file = _prompts(tmp_path, "a fox")
     out = str(tmp_path / "out")
     space.respond(Fail.quota(retry_after="0:00:00"), Result(seed=5))
-    assert main(["batch", file, "-o", out, "--wait-on-quota", "--space", space.url, "--json"]) == 0
+    assert main(["batch", file, "-o", out, "--wait-on-quota", "--url", space.url, "--json"]) == 0
     assert _results(_json(capsys.readouterr().out))[0]["seed"] == 5
     assert len(space.jobs) == 2
 
     space.respond(Fail.quota(retry_after="0:00:00"))
     assert (
-        main(["batch", file, "-o", out, "--space", space.url, "--json"]) == 6
+        main(["batch", file, "-o", out, "--url", space.url, "--json"]) == 6
     )  # without: quota's code
     assert _results(_json(capsys.readouterr().out))[0]["error_class"] == "QuotaExceededError"
 
@@ -143,7 +143,7 @@ def test_generate_wait_on_quota(
             "-o",
             str(tmp_path),
             "--wait-on-quota",
-            "--space",
+            "--url",
             space.url,
             "--json",
         ]
@@ -159,8 +159,7 @@ def test_an_invalid_value_fails_before_anything_starts(
     file = _prompts(tmp_path, "a fox", "a lighthouse")
     out = tmp_path / "out"
     assert (
-        main(["batch", file, "-o", str(out), "--width", "1000", "--space", space.url, "--json"])
-        == 4
+        main(["batch", file, "-o", str(out), "--width", "1000", "--url", space.url, "--json"]) == 4
     )
     captured = capsys.readouterr()
     assert captured.out == ""
@@ -173,7 +172,7 @@ def test_an_empty_prompt_file_does_nothing(
     space: FakeSpace, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     file = _prompts(tmp_path, "# nothing yet", "")
-    assert main(["batch", file, "-o", str(tmp_path / "out"), "--space", space.url, "--json"]) == 0
+    assert main(["batch", file, "-o", str(tmp_path / "out"), "--url", space.url, "--json"]) == 0
     assert _json(capsys.readouterr().out) == {"results": [], "failed": 0, "succeeded": 0}
     assert space.requests == []
 
@@ -194,7 +193,7 @@ def test_an_output_directory_that_is_a_file(
     file = _prompts(tmp_path, "a fox")
     blocker = tmp_path / "out"
     blocker.write_text("not a directory")
-    assert main(["batch", file, "-o", str(blocker), "--space", space.url, "--json"]) == 1
+    assert main(["batch", file, "-o", str(blocker), "--url", space.url, "--json"]) == 1
     error = _json(capsys.readouterr().err)
     assert error["error"] == "OutputError"
     assert "-o" in str(error["message"])

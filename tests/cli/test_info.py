@@ -276,7 +276,7 @@ def test_info_command_exits_3_on_a_mismatch(
     infer_parameters(info)[3]["type"] = {"description": "numeric value between 256 and 1024"}
     respx_mock.get(f"{BASE}/config").respond(200, text=load(CONFIG[6]).body)
     respx_mock.get(f"{BASE}/gradio_api/info").respond(200, json=info)
-    assert main(["info", "--space", BASE, "--json"]) == 3
+    assert main(["info", "--url", BASE, "--json"]) == 3
     out, err = capsys.readouterr()
     report = cast(JSONObject, json.loads(out))
     assert report["matches_sdk"] is False
@@ -292,7 +292,7 @@ def test_info_command_off_a_terminal_prints_the_table_and_the_warnings(
     infer_parameters(info)[3]["type"] = {"description": "numeric value between 256 and 1024"}
     respx_mock.get(f"{BASE}/config").respond(200, text=load(CONFIG[6]).body)
     respx_mock.get(f"{BASE}/gradio_api/info").respond(200, json=info)
-    assert main(["info", "--space", BASE]) == 3
+    assert main(["info", "--url", BASE]) == 3
     out, err = capsys.readouterr()
     assert out.startswith(f"Space       {BASE}\n")
     assert err == "warning: width: the Space allows 256..1024, flux-sdk allows 256..2048\n"
@@ -304,5 +304,5 @@ def test_info_command_exits_0_when_the_space_matches(
 ) -> None:
     respx_mock.get(f"{BASE}/config").respond(200, text=load(CONFIG[5]).body)
     respx_mock.get(f"{BASE}/gradio_api/info").respond(200, text=load(INFO[5]).body)
-    assert main(["info", "--space", BASE, "--json"]) == 0
+    assert main(["info", "--url", BASE, "--json"]) == 0
     assert cast(JSONObject, json.loads(capsys.readouterr().out))["gradio_version"] == "5.50.0"
