@@ -193,8 +193,10 @@ class _Line:
         self._proxy.spawn(self._write)
 
     def _push(self, chunk: bytes | None) -> None:
-        # Never before an earlier chunk (the delay may change between measurements): in order.
-        due = max(time.monotonic() + self._proxy.rtt / 2, self._not_before, self._last)
+        # A new connection's bytes leave once its handshakes are done, then take their half
+        # round trip; and never before an earlier chunk (the delay may change): in order.
+        leaves = max(time.monotonic(), self._not_before)
+        due = max(leaves + self._proxy.rtt / 2, self._last)
         with self._ready:
             self._last = due
             self._due.append((due, chunk))

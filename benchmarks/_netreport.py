@@ -30,6 +30,8 @@ def _cold_ratio(network: Result, key: str, figure: str = "wall_s") -> float | No
 def markdown(network: Result) -> list[str]:
     """The round-trip table, the cold-start steps and the CLI's profile summary."""
     settings, floors = network["settings"], network["floors"]
+    work = network.get("warm_with_work", {})
+    work_ms = network.get("work_ms")
     lines = [
         "",
         f"## Round trips and cold starts ({settings['rtt_ms']:g} ms round trip, "
@@ -49,10 +51,11 @@ def markdown(network: Result) -> list[str]:
         f"{settings['handshakes']} + join + stream + file; {floors['cold_with_config']} with "
         "`GET /config`).",
         "",
-        "| client | protocol | warm RT/job counted | warm RT/job from wall | warm conn/job "
-        "| cold RT counted (first) | cold conn | cold wall ms (×floor) | cold CPU ms (×floor) "
-        f"| cold wall at {settings['rtt_ms']:g} ms RTT |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| client | protocol | warm RT/job counted | warm RT/job from wall "
+        + (f"| from wall, {work_ms:g} ms work " if work else "")
+        + "| warm conn/job | cold RT counted (first) | cold conn | cold wall ms (×floor) "
+        f"| cold CPU ms (×floor) | cold wall at {settings['rtt_ms']:g} ms RTT |",
+        "|---|---|---:|---:|" + ("---:|" if work else "") + "---:|---:|---:|---:|---:|---:|",
     ]
     for client in network["clients"]:
         key = client["key"]
@@ -60,16 +63,15 @@ def markdown(network: Result) -> list[str]:
         cold = network["cold"].get(key, {})
         label = f"**{client['label']}**" if key.startswith("flux") else client["label"]
         cells = [label, client["protocol"]]
+        with_work = work.get(key, {}).get("round_trips_from_wall") if work else None
         if "failed" in warm:
-            cells += ["failed", "", ""]
+            cells += ["failed", ""] + ([""] if work else []) + [""]
         elif warm:
-            cells += [
-                _num(warm["round_trips"], 2),
-                _num(warm["round_trips_from_wall"], 2),
-                _num(warm["connections"], 2),
-            ]
+            cells += [_num(warm["round_trips"], 2), _num(warm["round_trips_from_wall"], 2)]
+            cells += [_num(with_work, 2)] if work else []
+            cells += [_num(warm["connections"], 2)]
         else:
-            cells += ["–", "–", "–"]
+            cells += ["–", "–"] + (["–"] if work else []) + ["–"]
         if "failed" in cold or not cold:
             cells += ["failed" if cold else "–", "", "", "", ""]
         else:

@@ -114,10 +114,15 @@ def _per_job(counts: Counts, jobs: int, handshakes: int) -> dict[str, float]:
 
 
 def _warm(
-    client: NetClient, upstream: str, settings: Settings, env: Mapping[str, str], workdir: Path
+    client: NetClient,
+    upstream: str,
+    settings: Settings,
+    env: Mapping[str, str],
+    workdir: Path,
+    tag: str,
 ) -> dict[str, Any]:
     assert client.worker is not None
-    out = workdir / f"net-{client.key}.json"
+    out = workdir / f"net{tag}-{client.key}.json"
     with DelayProxy(upstream, rtt=0.0, handshakes=settings.handshakes) as proxy:
         command = [
             sys.executable, "-m", "benchmarks.worker", "--client", client.worker,
@@ -400,17 +405,9 @@ def run(
     keys: set[str] | None = None,
 ) -> dict[str, Any]:
     """The whole network phase against the replica at ``upstream``."""
-    env = {**env, "XDG_CACHE_HOME": str(workdir / "cache")}
+    env = _cached(env, workdir)
     clients = [c for c in NET_CLIENTS if keys is None or c.key in keys]
-    warm: dict[str, Any] = {}
-    for client in clients:
-        if client.worker is None:
-            continue
-        try:
-            warm[client.key] = _warm(client, upstream, settings, env, workdir)
-        except (WorkerError, KeyError, OSError) as exc:
-            warm[client.key] = {"failed": str(exc)[-1500:]}
-        _log(f"  warm {client.key}: {_short(warm[client.key])}")
+    warm = warm_phase(upstream, settings, env, workdir, keys)
     cold = _cold(clients, upstream, settings, env, workdir, _fn_index(upstream))
     for key, entry in cold.items():
         _log(f"  cold {key}: {_short(entry)}")
@@ -427,6 +424,34 @@ def run(
         "cold": cold,
         "profile": profile,
     }
+
+
+def _cached(env: Mapping[str, str], workdir: Path) -> dict[str, str]:
+    # A cache directory of the run's own: whatever a client caches per Space stays out of the
+    # user's, and lives as long as the run (so later cold runs see what earlier ones cached).
+    return {**env, "XDG_CACHE_HOME": str(workdir / "cache")}
+
+
+def warm_phase(
+    upstream: str,
+    settings: Settings,
+    env: Mapping[str, str],
+    workdir: Path,
+    keys: set[str] | None = None,
+    tag: str = "",
+) -> dict[str, Any]:
+    """Warm jobs of every client with a worker, each through a proxy of its own."""
+    env = _cached(env, workdir)
+    warm: dict[str, Any] = {}
+    for client in NET_CLIENTS:
+        if client.worker is None or (keys is not None and client.key not in keys):
+            continue
+        try:
+            warm[client.key] = _warm(client, upstream, settings, env, workdir, tag)
+        except (WorkerError, KeyError, OSError) as exc:
+            warm[client.key] = {"failed": str(exc)[-1500:]}
+        _log(f"  warm{tag} {client.key}: {_short(warm[client.key])}")
+    return warm
 
 
 def _short(entry: Mapping[str, Any]) -> str:

@@ -91,6 +91,12 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         "--cold-runs", type=int, help="fresh processes per cold client, timed (7; quick 3)"
     )
     parser.add_argument("--net-clients", help="comma-separated keys of the network phase")
+    parser.add_argument(
+        "--work-ms",
+        type=float,
+        help="warm jobs again on a replica whose job takes this long, so the stream's round "
+        "trip can hide under the work (150, more than the RTT; quick 0: skipped)",
+    )
     args = parser.parse_args(argv)
     quick = args.quick
     args.jobs = args.jobs if args.jobs is not None else (50 if quick else 200)
@@ -101,6 +107,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     args.import_runs = args.import_runs if args.import_runs is not None else (3 if quick else 9)
     args.net_jobs = args.net_jobs if args.net_jobs is not None else (4 if quick else 10)
     args.cold_runs = args.cold_runs if args.cold_runs is not None else (3 if quick else 7)
+    args.work_ms = args.work_ms if args.work_ms is not None else (0.0 if quick else 150.0)
     if not args.server_python:
         default = ROOT / ".nox" / "gradio-6" / "bin" / "python"
         if not default.exists():
@@ -199,11 +206,11 @@ def _groups(specs: list[Spec]) -> list[list[Spec]]:
     return list(groups.values())
 
 
-def _space(args: argparse.Namespace) -> LocalSpace:
+def _space(args: argparse.Namespace, step_delay: float = 0.0) -> LocalSpace:
     return LocalSpace(
         python=args.server_python,
         scale=64,
-        step_delay=0,
+        step_delay=step_delay,
         concurrency_limit=args.concurrency_limit,
     )
 
@@ -331,6 +338,13 @@ def main(argv: list[str] | None = None) -> None:
                     space.url, settings, _env(), workdir, args.out, keys
                 )
                 server_version = server_version or space.gradio_version
+            if args.work_ms > 0:
+                _log(f"network, warm jobs with {args.work_ms:g} ms of work each")
+                with _space(args, step_delay=args.work_ms / 1e3) as space:
+                    results["network"]["work_ms"] = args.work_ms
+                    results["network"]["warm_with_work"] = network.warm_phase(
+                        space.url, settings, _env(), workdir, keys, tag="-work"
+                    )
     results["machine"] = _machine(server_version)
     results["settings"] = {
         "quick": args.quick,
