@@ -21,6 +21,9 @@ from flux_sdk._cli import main
 from flux_sdk.testing import Fail, FakeSpace, Result
 
 JSONObject = dict[str, object]
+# A wait the Space names that is not zero ("Try again in 0:00:00" is no usable time, as spaces
+# 0.40-0.48 send it at their runs limit) and is over at once.
+SHORT_WAIT = "0:00:00.010000"
 
 
 @pytest.fixture
@@ -120,12 +123,12 @@ def test_wait_on_quota_waits_and_tries_again(
 ) -> None:
     file = _prompts(tmp_path, "a fox")
     out = str(tmp_path / "out")
-    space.respond(Fail.quota(retry_after="0:00:00"), Result(seed=5))
+    space.respond(Fail.quota(retry_after=SHORT_WAIT), Result(seed=5))
     assert main(["batch", file, "-o", out, "--wait-on-quota", "--url", space.url, "--json"]) == 0
     assert _results(_json(capsys.readouterr().out))[0]["seed"] == 5
     assert len(space.jobs) == 2
 
-    space.respond(Fail.quota(retry_after="0:00:00"))
+    space.respond(Fail.quota(retry_after=SHORT_WAIT))
     assert (
         main(["batch", file, "-o", out, "--url", space.url, "--json"]) == 6
     )  # without: quota's code
@@ -135,7 +138,7 @@ def test_wait_on_quota_waits_and_tries_again(
 def test_generate_wait_on_quota(
     space: FakeSpace, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    space.respond(Fail.quota(retry_after="0:00:00"), Result(seed=3))
+    space.respond(Fail.quota(retry_after=SHORT_WAIT), Result(seed=3))
     status = main(
         [
             "generate",
