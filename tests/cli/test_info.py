@@ -269,6 +269,15 @@ def test_fetch_rejects_non_json(respx_mock: respx.MockRouter) -> None:
 
 
 @respx.mock
+def test_fetch_caps_the_answer_as_the_sdk_does(respx_mock: respx.MockRouter) -> None:
+    # The SDK's own transport reads it: a Space answering without end is cut at the JSON cap.
+    endless = b'{"padding": "' + b"x" * (9 * 1024 * 1024) + b'"}'
+    respx_mock.get(f"{BASE}/config").respond(200, content=endless)
+    with pytest.raises(ProtocolError, match="larger than"):
+        fetch_space_api(BASE)
+
+
+@respx.mock
 def test_info_command_exits_3_on_a_mismatch(
     respx_mock: respx.MockRouter, capsys: pytest.CaptureFixture[str]
 ) -> None:
