@@ -12,7 +12,8 @@ What the Space refuses or fails raises a class that is both the SDK's error and 
 # pyright: reportMissingModuleSource=false
 # (g4f is optional: where it is not installed, the checker reads typings/g4f alone.)
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
+from contextlib import aclosing
 from typing import Optional
 
 import g4f.errors
@@ -138,7 +139,7 @@ async def _images(
     proxy: str | None,
     stream: bool,
     kwargs: Mapping[str, object],
-) -> AsyncIterator[ResponseType]:
+) -> AsyncGenerator[ResponseType, None]:
     request = space.request(prompt, params)
     base_url, token = space.client_options(kwargs)
     generation = None
@@ -201,7 +202,7 @@ class BlackForestLabs_Flux1Schnell(Flux1Schnell, AsyncGeneratorProvider, Provide
         api_key: Optional[str] = None,  # noqa: UP045
         stream: bool = False,
         **kwargs: object,
-    ) -> AsyncIterator[ResponseType]:
+    ) -> AsyncGenerator[ResponseType, None]:
         """Generate one image: its progress as g4f's `Reasoning` (with ``stream``), then it.
 
         Sizes are rounded as the original provider did (down to a multiple of 8, at least 32),
@@ -240,8 +241,10 @@ class BlackForestLabs_Flux1Schnell(Flux1Schnell, AsyncGeneratorProvider, Provide
             num_inference_steps=num_inference_steps,
         )
         options = {**kwargs, "api_key": api_key}
-        async for item in _images(cls, _prompt(messages, prompt), params, proxy, stream, options):
-            yield item
+        job = _images(cls, _prompt(messages, prompt), params, proxy, stream, options)
+        async with aclosing(job):  # a caller that stops early ends the job at once
+            async for item in job:
+                yield item
 
 
 class BlackForestLabs_Flux1Dev(Flux1Dev, AsyncGeneratorProvider, ProviderModelMixin):
@@ -267,7 +270,7 @@ class BlackForestLabs_Flux1Dev(Flux1Dev, AsyncGeneratorProvider, ProviderModelMi
         api_key: Optional[str] = None,  # noqa: UP045
         stream: bool = False,
         **kwargs: object,
-    ) -> AsyncIterator[ResponseType]:
+    ) -> AsyncGenerator[ResponseType, None]:
         """Generate one image: progress and previews (with ``stream``), then the image.
 
         Args:
@@ -304,5 +307,7 @@ class BlackForestLabs_Flux1Dev(Flux1Dev, AsyncGeneratorProvider, ProviderModelMi
             num_inference_steps=num_inference_steps,
         )
         options = {**kwargs, "api_key": api_key}
-        async for item in _images(cls, _prompt(messages, prompt), params, proxy, stream, options):
-            yield item
+        job = _images(cls, _prompt(messages, prompt), params, proxy, stream, options)
+        async with aclosing(job):  # a caller that stops early ends the job at once
+            async for item in job:
+                yield item

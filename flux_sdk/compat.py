@@ -23,7 +23,8 @@ standalone classes. The documentation's "Migrating from gpt4free" page
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from importlib.util import find_spec
 from typing import TYPE_CHECKING, TypeAlias, cast
@@ -250,8 +251,9 @@ class BlackForestLabs_Flux1Schnell(Flux1Schnell):  # the gpt4free provider's nam
             num_inference_steps=num_inference_steps,
         )
         text = format_image_prompt(messages, prompt)
-        async for image in _generate(cls, text, params, proxy, kwargs):
-            yield image
+        async with aclosing(_generate(cls, text, params, proxy, kwargs)) as images:
+            async for image in images:
+                yield image
 
 
 class BlackForestLabs_Flux1Dev(Flux1Dev):  # gpt4free's provider name, for drop-in use
@@ -328,8 +330,9 @@ class BlackForestLabs_Flux1Dev(Flux1Dev):  # gpt4free's provider name, for drop-
             num_inference_steps=num_inference_steps,
         )
         text = format_image_prompt(messages, prompt)
-        async for image in _generate(cls, text, params, proxy, kwargs):
-            yield image
+        async with aclosing(_generate(cls, text, params, proxy, kwargs)) as images:
+            async for image in images:
+                yield image
 
 
 async def _generate(
@@ -338,7 +341,7 @@ async def _generate(
     params: GenerateParams,
     proxy: str | None,
     kwargs: Mapping[str, object],
-) -> AsyncIterator[ImageResponse]:
+) -> AsyncGenerator[ImageResponse, None]:
     request = space.request(prompt, params)
     base_url, token = space.client_options(kwargs)
     async with AsyncFluxClient(

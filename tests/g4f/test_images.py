@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import io
 import pickle
+from typing import ClassVar
 
 import g4f.errors
 import httpx
@@ -18,6 +19,7 @@ from g4f.providers.types import BaseProvider, ProviderType
 from PIL import Image
 
 import flux_sdk
+import flux_sdk._g4f
 import flux_sdk.compat
 from flux_sdk._g4f import BlackForestLabs_Flux1Dev, BlackForestLabs_Flux1Schnell
 from tests.integration.conftest import Server
@@ -231,6 +233,32 @@ async def test_stream_yields_steps(schnell: Schnell) -> None:
     ]
     statuses = [item.status for item in items if isinstance(item, Reasoning)]
     assert "1/2 steps" in statuses
+
+
+class _Recording(flux_sdk.AsyncFluxClient):
+    closed: ClassVar[list[bool]] = []
+
+    async def close(self) -> None:
+        await super().close()
+        _Recording.closed.append(True)
+
+
+async def test_a_caller_that_stops_early_closes_the_job(
+    schnell: Schnell, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Closing the provider's generator closes the SDK's client inside it at once, in this task
+    # (leaving the stream cancels the job on the Space), not later from the event loop's
+    # finalizer, in another task.
+    _Recording.closed.clear()
+    monkeypatch.setattr(flux_sdk._g4f, "AsyncFluxClient", _Recording)
+    items = schnell.create_async_generator(
+        "flux", [], prompt="[slow] a red fox", num_inference_steps=8, stream=True
+    )
+    first = await anext(items)
+    assert isinstance(first, Reasoning)
+    assert _Recording.closed == []
+    await items.aclose()
+    assert _Recording.closed == [True]
 
 
 async def test_without_stream_only_the_image(schnell: Schnell) -> None:
