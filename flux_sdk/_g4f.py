@@ -172,8 +172,9 @@ def _prompt(messages: Messages, prompt: str | None) -> str:
 
 
 # The two signatures are spelled out, like those of compat's standalone classes: g4f reads a
-# provider's parameters and defaults from its create_async_generator (get_parameters). The
-# defaults are the Spaces' UI values (tests/g4f/test_chat.py compares them with flux_sdk's).
+# provider's parameters and defaults from its create_async_generator (get_parameters).
+# FLUX.1-schnell's defaults are the original provider's (768×768, 2 steps), FLUX.1-dev's its
+# Space's UI values (tests/g4f/test_chat.py compares them with flux_sdk.FLUX_DEV's).
 # Optional[str] where g4f lists the parameter (prompt, api_key): get_parameters(as_json=True),
 # the examples g4f's GUI and API show, gives None for it, but the text "str | None" for that.
 

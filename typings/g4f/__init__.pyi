@@ -11,8 +11,6 @@ from g4f.providers.response import ResponseType
 from g4f.providers.types import ProviderType
 from g4f.typing import Messages
 
-__version__: str
-
 class ChatCompletion:
     """g4f's legacy entry point: ``g4f.ChatCompletion.create(model, messages, provider)``."""
 

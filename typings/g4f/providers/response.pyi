@@ -33,7 +33,3 @@ class MediaResponse(ResponseType):
 
 class ImageResponse(MediaResponse): ...
 class ImagePreview(HiddenResponse, ImageResponse): ...
-
-class ProviderInfo(HiddenResponse):
-    name: str
-    model: str
