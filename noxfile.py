@@ -130,8 +130,9 @@ G4F = "g4f==8.8.6"
 def g4f(session: nox.Session) -> None:
     """gpt4free's own clients driving flux_sdk.compat's providers against real local Spaces.
 
-    tests/g4f, with g4f installed (required here, skipped elsewhere) and offline: its version
-    check off, its configuration directory in the session's temporary directory.
+    tests/g4f, where g4f is required (other sessions skip it). Offline: the tests switch g4f's
+    version check off and fail if anything reaches past 127.0.0.1; g4f's configuration
+    directory is the session's temporary one.
     """
     session.install("-e", ".[cli,local,g4f]", G4F, *TEST_DEPS)
     servers = gradio_servers(session)
