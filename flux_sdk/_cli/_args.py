@@ -226,48 +226,45 @@ def _url(value: str) -> str:
     return value.rstrip("/")
 
 
-def _seconds(value: str) -> float:
-    """``--timeout``: a positive number of seconds."""
+def _number_of_seconds(value: str, *, zero: bool) -> float:
     try:
         seconds = float(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number of seconds, got {value!r}") from None
-    if not seconds > 0 or seconds == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {value!r}")
+    if not (seconds >= 0 if zero else seconds > 0) or seconds == float("inf"):
+        wanted = "0 or more seconds" if zero else "a positive number of seconds"
+        raise argparse.ArgumentTypeError(f"expected {wanted}, got {value!r}")
     return seconds
+
+
+def _seconds(value: str) -> float:
+    """``--timeout``: a positive number of seconds."""
+    return _number_of_seconds(value, zero=False)
 
 
 def _delay(value: str) -> float:
     """``--step-delay``: zero or a positive number of seconds."""
+    return _number_of_seconds(value, zero=True)
+
+
+def _integer(value: str, *, what: str, wanted: str, low: int, high: int | None = None) -> int:
     try:
-        seconds = float(value)
+        number = int(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {value!r}") from None
-    if not 0 <= seconds < float("inf"):
-        raise argparse.ArgumentTypeError(f"expected 0 or more seconds, got {value!r}")
-    return seconds
+        raise argparse.ArgumentTypeError(f"expected {what}, got {value!r}") from None
+    if number < low or (high is not None and number > high):
+        raise argparse.ArgumentTypeError(f"expected {wanted}, got {number}")
+    return number
 
 
 def _port(value: str) -> int:
     """``--port``: 1 to 65535."""
-    try:
-        port = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a port number, got {value!r}") from None
-    if not 0 < port < 65536:
-        raise argparse.ArgumentTypeError(f"expected a port from 1 to 65535, got {port}")
-    return port
+    return _integer(value, what="a port number", wanted="a port from 1 to 65535", low=1, high=65535)
 
 
 def _count(value: str) -> int:
     """``--concurrency``: a whole number from 1."""
-    try:
-        count = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
-    if count < 1:
-        raise argparse.ArgumentTypeError(f"expected a number from 1, got {count}")
-    return count
+    return _integer(value, what="a whole number", wanted="a number from 1", low=1)
 
 
 class _SpaceAction(argparse.Action):
