@@ -54,8 +54,8 @@ from ._session import open_session
 __all__ = [
     "MAX_SLUG",
     "BatchResult",
-    "Outcome",
     "PromptLine",
+    "PromptReport",
     "batch_command",
     "image_name",
     "parse_prompts",
@@ -158,8 +158,8 @@ def read_prompts(file: str, stdin: IO[str] | None = None) -> list[PromptLine]:
 
 
 @dataclass(frozen=True)
-class Outcome:
-    """What became of one prompt.
+class PromptReport:
+    """What became of one prompt: its image saved, or why not (a line of the batch's report).
 
     Attributes:
         prompt: The prompt.
@@ -194,10 +194,10 @@ class Outcome:
         return f'line {self.prompt.line} "{prompt}": {message}'
 
 
-def _not_finished(prompt: PromptLine, interrupt: KeyboardInterrupt) -> Outcome:
+def _not_finished(prompt: PromptLine, interrupt: KeyboardInterrupt) -> PromptReport:
     code = ExitCode.TERMINATED if isinstance(interrupt, Terminated) else ExitCode.INTERRUPTED
     message = "not finished: the batch was interrupted (a running job was cancelled)"
-    return Outcome(prompt, failure=Failure(code, type(interrupt).__name__, message))
+    return PromptReport(prompt, failure=Failure(code, type(interrupt).__name__, message))
 
 
 @dataclass(frozen=True)
@@ -211,7 +211,7 @@ class BatchResult:
             the prompts it stopped have failures of that class. None when it ran to its end.
     """
 
-    outcomes: tuple[Outcome, ...]
+    outcomes: tuple[PromptReport, ...]
     directory: Path
     interrupted: KeyboardInterrupt | None = None
 
@@ -283,7 +283,7 @@ class _Progress:
     """The batch's outcomes so far, by prompt index, shared by its jobs (all on one loop)."""
 
     total: int
-    outcomes: dict[int, Outcome] = field(default_factory=lambda: {})
+    outcomes: dict[int, PromptReport] = field(default_factory=lambda: {})
     failed: int = 0
 
 
@@ -358,7 +358,7 @@ def run_batch(
             # Where the loop cannot listen for signals (Windows), Ctrl-C cancels the whole
             # run, the jobs with it (on the Space too), and arrives here.
             interrupted = exc
-    outcomes: list[Outcome] = []
+    outcomes: list[PromptReport] = []
     for prompt, _ in jobs:
         outcome = progress.outcomes.get(prompt.index)
         if outcome is None:  # only when interrupted: the job was cancelled
@@ -378,7 +378,7 @@ class _Batch:
     display: Display
     progress: _Progress
 
-    def finish(self, outcome: Outcome) -> None:
+    def finish(self, outcome: PromptReport) -> None:
         """Record ``outcome``, print its line above the bar, and advance the bar."""
         progress = self.progress
         progress.outcomes[outcome.prompt.index] = outcome
@@ -389,12 +389,12 @@ class _Batch:
             self.display.log(f"saved {outcome.path} (seed {outcome.seed})", "info")
         self.display.progress(len(progress.outcomes), progress.total, progress.failed)
 
-    def failed(self, prompt: PromptLine, exc: Exception) -> Outcome:
+    def failed(self, prompt: PromptLine, exc: Exception) -> PromptReport:
         """The outcome of a prompt that failed with ``exc``, described as the CLI does."""
         failure = describe(exc, self.context)
         if failure is None:  # pragma: no cover  (only the SDK's errors and ours get here)
             raise exc
-        return Outcome(prompt, failure=failure)
+        return PromptReport(prompt, failure=failure)
 
 
 async def _run_jobs(
@@ -431,7 +431,7 @@ async def _run_jobs(
                     error = OutputError(f"cannot write {path}: {reason}; choose another -o")
                     outcome = batch.failed(prompt, error)
                 else:
-                    outcome = Outcome(prompt, path=path, seed=generation.seed)
+                    outcome = PromptReport(prompt, path=path, seed=generation.seed)
             batch.finish(outcome)
 
         async def watch_signals(scope: anyio.CancelScope) -> None:

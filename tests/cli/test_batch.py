@@ -12,8 +12,8 @@ from flux_sdk._cli._args import DEFAULT_CONCURRENCY, BatchOptions, CommandLineEr
 from flux_sdk._cli._batch import (
     MAX_SLUG,
     BatchResult,
-    Outcome,
     PromptLine,
+    PromptReport,
     image_name,
     parse_prompts,
     read_prompts,
@@ -125,15 +125,15 @@ def _prompt(index: int, prompt: str = "a fox") -> PromptLine:
     return PromptLine(index=index, line=index + 1, prompt=prompt)
 
 
-def _saved(index: int) -> Outcome:
-    return Outcome(_prompt(index), path=Path(f"out/{index:04d}-a-fox.webp"), seed=index)
+def _saved(index: int) -> PromptReport:
+    return PromptReport(_prompt(index), path=Path(f"out/{index:04d}-a-fox.webp"), seed=index)
 
 
-def _failed(index: int, failure: Failure = FAILED) -> Outcome:
-    return Outcome(_prompt(index, "[error] boom"), failure=failure)
+def _failed(index: int, failure: Failure = FAILED) -> PromptReport:
+    return PromptReport(_prompt(index, "[error] boom"), failure=failure)
 
 
-def _result(*outcomes: Outcome) -> BatchResult:
+def _result(*outcomes: PromptReport) -> BatchResult:
     return BatchResult(outcomes=outcomes, directory=Path("out"))
 
 
@@ -178,7 +178,7 @@ def test_the_summary_lists_each_failure_with_its_line_and_prompt() -> None:
 
 
 def test_the_summary_shortens_long_prompts() -> None:
-    outcome = Outcome(_prompt(1, "fox " * 40), failure=FAILED)
+    outcome = PromptReport(_prompt(1, "fox " * 40), failure=FAILED)
     line = outcome.failure_line()
     assert len(line) < 120
     assert "…" in line
@@ -187,7 +187,7 @@ def test_the_summary_shortens_long_prompts() -> None:
 def test_an_interrupted_batch_counts_what_did_not_finish() -> None:
     stopped = Failure(ExitCode.INTERRUPTED, "KeyboardInterrupt", "not finished")
     result = BatchResult(
-        outcomes=(_saved(1), _failed(2), Outcome(_prompt(3), failure=stopped)),
+        outcomes=(_saved(1), _failed(2), PromptReport(_prompt(3), failure=stopped)),
         directory=Path("out"),
         interrupted=KeyboardInterrupt(),
     )
