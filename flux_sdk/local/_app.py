@@ -58,10 +58,35 @@ __all__ = [
     "main",
 ]
 
-MAX_SEED: Final = int(np.iinfo(np.int32).max)
+
+def _load(name: str) -> ModuleType:
+    """``flux_sdk/<name>.py`` loaded by its path, without importing the package.
+
+    The interpreter running this file has Gradio but may not have flux_sdk's dependencies, so
+    the standard-library-only modules it shares with the SDK are read as lone modules rather
+    than through ``flux_sdk/__init__.py``.
+    """
+    path = Path(__file__).resolve().parent.parent / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"_flux{name}", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+if TYPE_CHECKING:
+    from .. import _limits as limits
+    from .. import _space_messages as messages
+else:
+    limits = _load("_limits")  # the Space's sliders, as the SDK validates against them
+    messages = _load("_space_messages")  # the fault tags and what the Space says
+
+MAX_SEED: Final = limits.MAX_SEED
 """Largest seed the Space accepts (int32 max, 2147483647)."""
 
-MAX_IMAGE_SIZE: Final = 2048
+MAX_IMAGE_SIZE: Final = limits.MAX_SIZE
 """Largest width or height the Space's sliders accept."""
 
 READY_PREFIX: Final = "FLUX-LOCAL-READY"
@@ -78,27 +103,8 @@ overwritten by the next one unseen. Measured on Gradio 4.44 and 5.50 with both c
 """
 
 
-def _load_messages() -> ModuleType:
-    """``flux_sdk/_space_messages.py`` loaded by its path, without importing the package.
-
-    The interpreter running this file has Gradio but may not have flux_sdk's dependencies,
-    so the table is read as a lone module rather than through ``flux_sdk/__init__.py``.
-    """
-    path = Path(__file__).resolve().parent.parent / "_space_messages.py"
-    spec = importlib.util.spec_from_file_location("_flux_space_messages", path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-if TYPE_CHECKING:
-    from .. import _space_messages as messages
-else:
-    messages = _load_messages()
-
+_SPACES: Final = ("flux-schnell", "flux-dev")
+"""The Spaces whose API the app serves, by the SDK's aliases (``space=`` of the clients)."""
 _GRADIO_MAJOR: Final = int(gr.__version__.split(".", 1)[0])
 _MIN_SIDE: Final = 8
 _SAMPLE_TEXT: Final = "the quick brown fox jumps over a lazy dog 0123"
@@ -212,15 +218,15 @@ def build_app(
     scale: int = 1,
     concurrency_limit: int | None = 1,
     max_size: int | None = None,
-    model: str = "schnell",
+    space: str = "flux-schnell",
     always: str | None = None,
 ) -> gr.Blocks:
     """Build the Blocks app with the FLUX.1-schnell (or FLUX.1-dev) Space's components and API.
 
     Args:
-        model: ``"schnell"``, or ``"dev"`` for the FLUX.1-dev Space's API: ``infer`` also takes
-            ``guidance_scale`` (before the steps) and, as a generator, streams a preview image
-            per step before the final one (README §12).
+        space: ``"flux-schnell"``, or ``"flux-dev"`` for the FLUX.1-dev Space's API: ``infer``
+            also takes ``guidance_scale`` (before the steps) and, as a generator, streams a
+            preview image per step before the final one (README §12).
         always: A fault tag (e.g. ``"quota"``) applied to every prompt: a Space that always
             fails that way, for tests of pools and failover.
         faults: Honour the prompt tags (``[error]``, ``[quota]``, ``[gpu]``, ``[crash]``,
@@ -243,8 +249,8 @@ def build_app(
         raise ValueError(f"scale must be >= 1, got {scale}")
     if step_delay < 0:
         raise ValueError(f"step_delay must be >= 0, got {step_delay}")
-    if model not in ("schnell", "dev"):
-        raise ValueError(f"model must be 'schnell' or 'dev', got {model!r}")
+    if space not in _SPACES:
+        raise ValueError(f"space must be one of {', '.join(_SPACES)}, got {space!r}")
     if always is not None and always not in messages.FAULT_TAGS:
         raise ValueError(f"always must be a fault tag name, got {always!r}")
 
@@ -350,7 +356,8 @@ def build_app(
         # for the first, and the Space uses the second; the warnings are noise here.
         warnings.simplefilter("ignore", DeprecationWarning)
         warnings.simplefilter("ignore", UserWarning)
-        demo = _layout(infer_dev if model == "dev" else infer, dev=model == "dev")
+        dev = space == "flux-dev"
+        demo = _layout(infer_dev if dev else infer, dev=dev)
     demo.queue(max_size=max_size, default_concurrency_limit=concurrency_limit)
     return demo
 
@@ -378,26 +385,40 @@ def _layout(infer: Callable[..., Any], *, dev: bool = False) -> gr.Blocks:
                 randomize_seed = gr.Checkbox(label="Randomize seed", value=True)
                 with gr.Row():
                     width = gr.Slider(
-                        label="Width", minimum=256, maximum=MAX_IMAGE_SIZE, step=32, value=1024
+                        label="Width",
+                        minimum=limits.MIN_SIZE,
+                        maximum=MAX_IMAGE_SIZE,
+                        step=limits.SIZE_STEP,
+                        value=limits.DEFAULT_SIZE,
                     )
                     height = gr.Slider(
-                        label="Height", minimum=256, maximum=MAX_IMAGE_SIZE, step=32, value=1024
+                        label="Height",
+                        minimum=limits.MIN_SIZE,
+                        maximum=MAX_IMAGE_SIZE,
+                        step=limits.SIZE_STEP,
+                        value=limits.DEFAULT_SIZE,
                     )
                 with gr.Row():
                     # FLUX.1-dev adds a guidance slider, and defaults to 28 steps.
                     guidance_scale = (
                         gr.Slider(
-                            label="Guidance Scale", minimum=1, maximum=15, step=0.1, value=3.5
+                            label="Guidance Scale",
+                            # Ints, as the Space's app.py passes them: Gradio's range errors
+                            # print them ("maximum value 15.").
+                            minimum=int(limits.MIN_GUIDANCE),
+                            maximum=int(limits.MAX_GUIDANCE),
+                            step=0.1,
+                            value=limits.DEV_GUIDANCE,
                         )
                         if dev
                         else None
                     )
                     num_inference_steps = gr.Slider(
                         label="Number of inference steps",
-                        minimum=1,
-                        maximum=50,
+                        minimum=limits.MIN_STEPS,
+                        maximum=limits.MAX_STEPS,
                         step=1,
-                        value=28 if dev else 4,
+                        value=limits.DEV_STEPS if dev else limits.SCHNELL_STEPS,
                     )
             # Gradio 6 rejects cache_examples="lazy" (README §0); 4 and 5 take it like the Space.
             cache: dict[str, Any] = (
@@ -482,7 +503,7 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--scale", type=int, default=1, help="divide the image size by this")
     parser.add_argument(
-        "--model", choices=("schnell", "dev"), default="schnell", help="which Space's API"
+        "--space", choices=_SPACES, default="flux-schnell", help="which Space's API"
     )
     parser.add_argument(
         "--always",
@@ -519,7 +540,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         scale=args.scale,
         concurrency_limit=args.concurrency_limit,
         max_size=args.max_size,
-        model=args.model,
+        space=args.space,
         always=args.always,
     )
     demo.launch(

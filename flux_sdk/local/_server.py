@@ -22,7 +22,10 @@ import urllib.request
 import weakref
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Final, cast
+from typing import IO, TYPE_CHECKING, Final, cast
+
+if TYPE_CHECKING:
+    from .._spaces import SpaceDescriptor
 
 __all__ = ["DEFAULT_STEP_DELAY", "LocalSpace"]
 
@@ -68,8 +71,10 @@ class LocalSpace:
         concurrency_limit: Jobs run at once; None keeps the Space's default of 1.
         max_size: Queue capacity; None is unbounded, as on the Space.
         startup_timeout: Seconds to wait for the app to be ready.
-        model: ``"schnell"`` (default) or ``"dev"``: the FLUX.1-dev Space's API, which takes
-            ``guidance_scale`` and streams preview images.
+        space: Which Space's API, named as the clients' ``space=`` names it:
+            ``"flux-schnell"`` (default), or ``"flux-dev"`` (or ``FLUX_DEV``) for the
+            FLUX.1-dev Space's, which takes ``guidance_scale`` and streams preview images.
+        model: The older spelling of ``space``: ``"schnell"`` or ``"dev"``.
         always: A fault tag applied to every prompt (``"quota"``, ``"gpu"``, ...): a Space
             that always fails that way, for tests of pools and failover.
 
@@ -89,8 +94,9 @@ class LocalSpace:
         concurrency_limit: int | None = None,
         max_size: int | None = None,
         startup_timeout: float = 120.0,
-        model: str = "schnell",
+        model: str | None = None,
         always: str | None = None,
+        space: str | SpaceDescriptor | None = None,
     ) -> None:
         if port is not None and not 0 < port < 65536:
             raise ValueError(f"port must be in 1..65535, got {port}")
@@ -102,8 +108,7 @@ class LocalSpace:
             raise ValueError(f"concurrency_limit must be >= 1, got {concurrency_limit}")
         if max_size is not None and max_size < 1:
             raise ValueError(f"max_size must be >= 1, got {max_size}")
-        if model not in ("schnell", "dev"):
-            raise ValueError(f"model must be 'schnell' or 'dev', got {model!r}")
+        kind = _replica_of(space, model)
         if startup_timeout <= 0:
             raise ValueError(f"startup_timeout must be > 0, got {startup_timeout}")
         self.python: str = python or sys.executable
@@ -114,7 +119,8 @@ class LocalSpace:
         self.concurrency_limit: int | None = concurrency_limit
         self.max_size: int | None = max_size
         self.startup_timeout: float = startup_timeout
-        self.model: str = model
+        self.space: str = kind
+        """``"flux-schnell"`` or ``"flux-dev"``: the Space whose API the replica serves."""
         self.always: str | None = always
 
         self._lock = threading.Lock()
@@ -143,6 +149,11 @@ class LocalSpace:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+    @property
+    def model(self) -> str:
+        """The older name of `space`: ``"schnell"`` or ``"dev"``."""
+        return self.space.removeprefix("flux-")
 
     @property
     def url(self) -> str:
@@ -242,8 +253,8 @@ class LocalSpace:
             command += ["--concurrency-limit", str(self.concurrency_limit)]
         if self.max_size is not None:
             command += ["--max-size", str(self.max_size)]
-        if self.model != "schnell":
-            command += ["--model", self.model]
+        if self.space != "flux-schnell":
+            command += ["--space", self.space]
         if self.always is not None:
             command += ["--always", self.always]
         return command
@@ -350,6 +361,32 @@ class LocalSpace:
             process.stdout.close()
         if workdir is not None:
             workdir.cleanup()
+
+
+def _replica_of(space: str | SpaceDescriptor | None, model: str | None) -> str:
+    """``"flux-schnell"`` or ``"flux-dev"`` for the ``space`` (or older ``model``) given.
+
+    Raises:
+        ValueError: Neither names one of the two Spaces, or they disagree.
+    """
+    if model is not None and model not in ("schnell", "dev"):
+        raise ValueError(f"model must be 'schnell' or 'dev', got {model!r}")
+    if space is None:
+        return f"flux-{model or 'schnell'}"
+    # Imported here: this module stays importable (and cheap) without the SDK's dependencies.
+    from .._spaces import FLUX_DEV, FLUX_SCHNELL, resolve_space
+
+    try:
+        descriptor = resolve_space(space)
+    except ValueError:  # InvalidRequestError
+        descriptor = None
+    if descriptor not in (FLUX_SCHNELL, FLUX_DEV):
+        raise ValueError(f"space must be 'flux-schnell' or 'flux-dev', got {space!r}")
+    assert descriptor is not None
+    kind = descriptor.aliases[0]
+    if model is not None and kind != f"flux-{model}":
+        raise ValueError(f"space={space!r} and model={model!r} name different Spaces")
+    return kind
 
 
 class _PortTakenError(RuntimeError):

@@ -17,7 +17,7 @@ import pytest
 
 import flux_sdk
 import flux_sdk.local
-from flux_sdk import AsyncFluxClient, FluxClient, Progress
+from flux_sdk import FLUX_DEV, AsyncFluxClient, FluxClient, Progress
 from flux_sdk.local import DEFAULT_STEP_DELAY, LocalSpace
 from tests.docs.test_examples import EXAMPLES, Example
 
@@ -112,3 +112,18 @@ def test_the_app_run_by_path_has_the_same_default() -> None:
     assert len(values) == 1
     assert values[0] is not None
     assert ast.literal_eval(values[0]) == DEFAULT_STEP_DELAY
+
+
+def test_the_space_is_named_as_the_clients_name_it() -> None:
+    """``space=`` takes the clients' names of a Space; ``model=`` is its older spelling."""
+    assert LocalSpace().space == "flux-schnell"
+    assert LocalSpace(space="flux-dev").space == "flux-dev"
+    assert LocalSpace(space=FLUX_DEV).model == "dev"
+    assert LocalSpace(space="flux").space == "flux-schnell"  # an alias of FLUX.1-schnell
+    assert LocalSpace(model="dev").space == "flux-dev"
+    with pytest.raises(ValueError, match="space must be"):
+        LocalSpace(space="flux-pro")
+    with pytest.raises(ValueError, match="model must be"):
+        LocalSpace(model="pro")
+    with pytest.raises(ValueError, match="different Spaces"):
+        LocalSpace(space="flux-dev", model="schnell")

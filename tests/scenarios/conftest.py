@@ -55,26 +55,26 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture(scope="session", params=sorted(SERVERS) or ["none"])
 def real_server(request: pytest.FixtureRequest) -> Iterator[RealServer]:
     """One replica per Gradio line for the whole session, fault tags on."""
-    yield from _replica(str(request.param), model="schnell")
+    yield from _replica(str(request.param), space="flux-schnell")
 
 
 @pytest.fixture(scope="session", params=sorted(SERVERS) or ["none"])
 def real_dev_server(request: pytest.FixtureRequest) -> Iterator[RealServer]:
-    """One FLUX.1-dev replica (``model="dev"``) per Gradio line for the session, fault tags on."""
-    yield from _replica(str(request.param), model="dev")
+    """One FLUX.1-dev replica (``space="flux-dev"``) per Gradio line, fault tags on."""
+    yield from _replica(str(request.param), space="flux-dev")
 
 
-def _replica(label: str, *, model: str) -> Iterator[RealServer]:
+def _replica(label: str, *, space: str) -> Iterator[RealServer]:
     if label not in SERVERS:
         pytest.skip("no Gradio server available (set FLUX_TEST_GRADIO)")
     # step_delay=0: instant steps keep the suite fast; a job that needs time uses [slow].
-    space = LocalSpace(
+    replica = LocalSpace(
         python=SERVERS[label],
         faults=True,
         scale=16,
         max_size=REAL_MAX_SIZE,
         step_delay=0,
-        model=model,
+        space=space,
     )
-    with space:
-        yield RealServer(label=label, url=space.url, gradio=space.gradio_version)
+    with replica:
+        yield RealServer(label=label, url=replica.url, gradio=replica.gradio_version)

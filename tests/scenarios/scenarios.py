@@ -802,7 +802,7 @@ SCENARIOS: dict[str, Scenario] = {
 
 
 # -- FLUX.1-dev ------------------------------------------------------------------------------------
-# The same comparisons against the FLUX.1-dev replica (LocalSpace(model="dev")): seven inputs,
+# The same comparisons against the FLUX.1-dev replica (LocalSpace(space="flux-dev")): seven inputs,
 # guidance_scale before the steps, and a generator infer that yields a preview per step. Gradio
 # sends the first yield whole on queue/data and the next ones as diffs (which carry no image
 # dict, so the SDK makes a Preview of the first only); /call/ sends every yield whole. Progress

@@ -39,6 +39,7 @@ from flux_sdk import (
     ResponseError,
     Started,
 )
+from flux_sdk import _limits as limits
 from flux_sdk.testing import Fail, FakePool, FakeSpace, Notice, Result
 
 from .conftest import SERVERS
@@ -515,6 +516,38 @@ async def test_flux_dev_checks_the_guidance_slider() -> None:
     assert "Value 99 is greater than maximum value 15." in body
     assert named.status_code == 200
     assert space.jobs[-1].data == ["y", 0, True, 1024, 1024, 3.5, 28]
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("kind", ["flux-schnell", "flux-dev"])
+async def test_the_sliders_are_the_sdks_limits(version: str, kind: str) -> None:
+    """The fake's /config (package data) and the SDK's limits (and the replica's) agree."""
+    space = FakeSpace(gradio=version, space=kind)
+    async with httpx.AsyncClient(transport=space) as http:
+        config = (await http.get(space.url + "/config")).json()
+    sliders = {
+        component["props"]["label"]: tuple(
+            component["props"][key] for key in ("minimum", "maximum", "step", "value")
+        )
+        for component in config["components"]
+        if component["type"] == "slider"
+    }
+    size = (limits.MIN_SIZE, limits.MAX_SIZE, limits.SIZE_STEP, limits.DEFAULT_SIZE)
+    steps = limits.DEV_STEPS if kind == "flux-dev" else limits.SCHNELL_STEPS
+    expected: dict[str, tuple[float, ...]] = {
+        "Seed": (0, limits.MAX_SEED, 1, 0),
+        "Width": size,
+        "Height": size,
+        "Number of inference steps": (limits.MIN_STEPS, limits.MAX_STEPS, 1, steps),
+    }
+    if kind == "flux-dev":
+        expected["Guidance Scale"] = (
+            limits.MIN_GUIDANCE,
+            limits.MAX_GUIDANCE,
+            0.1,
+            limits.DEV_GUIDANCE,
+        )
+    assert sliders == expected
 
 
 def test_only_the_two_spaces_are_emulated() -> None:
