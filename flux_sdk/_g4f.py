@@ -13,7 +13,6 @@ What the Space refuses or fails raises a class that is both the SDK's error and 
 # (g4f is optional: where it is not installed, the checker reads typings/g4f alone.)
 
 from collections.abc import AsyncGenerator, Mapping
-from contextlib import aclosing
 from typing import Optional
 
 import g4f.errors
@@ -134,13 +133,18 @@ def g4f_items(event: Event, prompt: str) -> list[ResponseType]:
 
 async def _images(
     space: type[FluxProvider],
-    prompt: str,
+    messages: Messages,
+    prompt: str | None,
     params: GenerateParams,
     proxy: str | None,
     stream: bool,
     kwargs: Mapping[str, object],
 ) -> AsyncGenerator[ResponseType, None]:
-    request = space.request(prompt, params)
+    # The generator create_async_generator returns (so that closing it closes the SDK's stream
+    # inside at once); nothing runs, nor is checked, until the first iteration.
+    # g4f's own prompt rule: the prompt alone when given (its client passes the user's), else
+    # the last user message; not format_image_prompt's join, which would repeat the prompt.
+    request = space.request(format_media_prompt(messages, prompt), params)
     base_url, token = space.client_options(kwargs)
     generation = None
     try:
@@ -165,12 +169,6 @@ async def _images(
     yield ImageResponse(generation.url, request.prompt, {"seed": generation.seed})
 
 
-def _prompt(messages: Messages, prompt: str | None) -> str:
-    # g4f's own rule: the prompt alone when given (its client passes the user's), else the
-    # last user message; not format_image_prompt's join, which would repeat the prompt.
-    return format_media_prompt(messages, prompt)
-
-
 # The two signatures are spelled out, like those of compat's standalone classes: g4f reads a
 # provider's parameters and defaults from its create_async_generator (get_parameters).
 # FLUX.1-schnell's defaults are the original provider's (768×768, 2 steps), FLUX.1-dev's its
@@ -189,7 +187,7 @@ class BlackForestLabs_Flux1Schnell(Flux1Schnell, AsyncGeneratorProvider, Provide
     """
 
     @classmethod
-    async def create_async_generator(
+    def create_async_generator(
         cls,
         model: str,
         messages: Messages,
@@ -242,10 +240,7 @@ class BlackForestLabs_Flux1Schnell(Flux1Schnell, AsyncGeneratorProvider, Provide
             num_inference_steps=num_inference_steps,
         )
         options = {**kwargs, "api_key": api_key}
-        job = _images(cls, _prompt(messages, prompt), params, proxy, stream, options)
-        async with aclosing(job):  # a caller that stops early ends the job at once
-            async for item in job:
-                yield item
+        return _images(cls, messages, prompt, params, proxy, stream, options)
 
 
 class BlackForestLabs_Flux1Dev(Flux1Dev, AsyncGeneratorProvider, ProviderModelMixin):
@@ -256,7 +251,7 @@ class BlackForestLabs_Flux1Dev(Flux1Dev, AsyncGeneratorProvider, ProviderModelMi
     """
 
     @classmethod
-    async def create_async_generator(
+    def create_async_generator(
         cls,
         model: str,
         messages: Messages,
@@ -308,7 +303,4 @@ class BlackForestLabs_Flux1Dev(Flux1Dev, AsyncGeneratorProvider, ProviderModelMi
             num_inference_steps=num_inference_steps,
         )
         options = {**kwargs, "api_key": api_key}
-        job = _images(cls, _prompt(messages, prompt), params, proxy, stream, options)
-        async with aclosing(job):  # a caller that stops early ends the job at once
-            async for item in job:
-                yield item
+        return _images(cls, messages, prompt, params, proxy, stream, options)

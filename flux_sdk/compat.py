@@ -24,7 +24,6 @@ standalone classes. The documentation's "Migrating from gpt4free" page
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
-from contextlib import aclosing
 from dataclasses import dataclass, field
 from importlib.util import find_spec
 from typing import TYPE_CHECKING, TypeAlias, cast
@@ -195,7 +194,7 @@ class BlackForestLabs_Flux1Schnell(Flux1Schnell):  # the gpt4free provider's nam
     """
 
     @classmethod
-    async def create_async_generator(
+    def create_async_generator(
         cls,
         model: str,
         messages: Messages,
@@ -250,10 +249,7 @@ class BlackForestLabs_Flux1Schnell(Flux1Schnell):  # the gpt4free provider's nam
             height=height,
             num_inference_steps=num_inference_steps,
         )
-        text = format_image_prompt(messages, prompt)
-        async with aclosing(_generate(cls, text, params, proxy, kwargs)) as images:
-            async for image in images:
-                yield image
+        return _generate(cls, messages, prompt, params, proxy, kwargs)
 
 
 class BlackForestLabs_Flux1Dev(Flux1Dev):  # gpt4free's provider name, for drop-in use
@@ -275,7 +271,7 @@ class BlackForestLabs_Flux1Dev(Flux1Dev):  # gpt4free's provider name, for drop-
     """
 
     @classmethod
-    async def create_async_generator(
+    def create_async_generator(
         cls,
         model: str,
         messages: Messages,
@@ -329,20 +325,20 @@ class BlackForestLabs_Flux1Dev(Flux1Dev):  # gpt4free's provider name, for drop-
             guidance_scale=guidance_scale,
             num_inference_steps=num_inference_steps,
         )
-        text = format_image_prompt(messages, prompt)
-        async with aclosing(_generate(cls, text, params, proxy, kwargs)) as images:
-            async for image in images:
-                yield image
+        return _generate(cls, messages, prompt, params, proxy, kwargs)
 
 
 async def _generate(
     space: type[FluxProvider],
-    prompt: str,
+    messages: Messages,
+    prompt: str | None,
     params: GenerateParams,
     proxy: str | None,
     kwargs: Mapping[str, object],
 ) -> AsyncGenerator[ImageResponse, None]:
-    request = space.request(prompt, params)
+    # The generator create_async_generator returns: nothing runs, nor is checked, until the
+    # first iteration, as when it was the generator itself.
+    request = space.request(format_image_prompt(messages, prompt), params)
     base_url, token = space.client_options(kwargs)
     async with AsyncFluxClient(
         base_url, space=space.descriptor, token=token, protocol="auto", proxy=proxy
