@@ -140,8 +140,8 @@ async def _images(
     stream: bool,
     kwargs: Mapping[str, object],
 ) -> AsyncGenerator[ResponseType, None]:
-    # The generator create_async_generator returns (so that closing it closes the SDK's stream
-    # inside at once); nothing runs, nor is checked, until the first iteration.
+    # What create_async_generator returns, so that closing it closes the SDK's stream inside at
+    # once; nothing runs, nor is checked, before the first iteration.
     # g4f's own prompt rule: the prompt alone when given (its client passes the user's), else
     # the last user message; not format_image_prompt's join, which would repeat the prompt.
     request = space.request(format_media_prompt(messages, prompt), params)

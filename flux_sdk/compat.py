@@ -336,8 +336,8 @@ async def _generate(
     proxy: str | None,
     kwargs: Mapping[str, object],
 ) -> AsyncGenerator[ImageResponse, None]:
-    # The generator create_async_generator returns: nothing runs, nor is checked, until the
-    # first iteration, as when it was the generator itself.
+    # What create_async_generator returns: nothing runs, nor is checked, before the first
+    # iteration.
     request = space.request(format_image_prompt(messages, prompt), params)
     base_url, token = space.client_options(kwargs)
     async with AsyncFluxClient(
