@@ -2,7 +2,15 @@
 
 from ._classify import classify, classify_http, normalise, parse_retry_after
 from ._coding import BodyDecoder, accept_encoding
-from ._decode import END, JobContext, Step, StreamEnd, decode_call, decode_queue
+from ._decode import (
+    END,
+    GeneratorOutputs,
+    JobContext,
+    Step,
+    StreamEnd,
+    decode_call,
+    decode_queue,
+)
 from ._discovery import SpaceConfig, parse_config
 from ._files import is_image_type
 from ._framing import ResponseFraming
@@ -23,6 +31,7 @@ __all__ = [
     "config_url",
     "submission",
     "END",
+    "GeneratorOutputs",
     "BodyDecoder",
     "JobContext",
     "ResponseFraming",

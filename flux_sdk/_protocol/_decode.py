@@ -13,6 +13,7 @@ Malformed payloads raise `ProtocolError`.
 
 from __future__ import annotations
 
+import copy
 import enum
 import math
 from dataclasses import dataclass
@@ -54,8 +55,119 @@ class JobContext:
     event_id: str
 
 
-def decode_queue(data: str, job: JobContext) -> Step:
-    """Decode one ``queue/data`` message."""
+class GeneratorOutputs:
+    """A generator job's last whole output: after the first yield, Gradio sends diffs (§12).
+
+    As gradio_client does, the first ``process_generating`` of a job is taken whole and every
+    later one as one list of edits per output (``["replace", path, value]``, ``append``,
+    ``add``, ``delete``), applied to the previous yield.
+    """
+
+    __slots__ = ("data",)
+
+    def __init__(self) -> None:
+        self.data: list[object] | None = None
+
+    def update(self, data: list[object]) -> list[object]:
+        """The whole output after this yield's ``data``."""
+        if self.data is None or len(data) != len(self.data):
+            self.data = data
+        else:
+            self.data = [_apply_diff(old, diff) for old, diff in zip(self.data, data, strict=True)]
+        return self.data
+
+
+_MAX_EDITS = 1000
+
+
+def _apply_diff(value: object, diff: object) -> object:
+    edits = as_list(diff)
+    if edits is None or len(edits) > _MAX_EDITS:
+        raise ProtocolError(f"unexpected output diff: {diff!r:.200}")
+    result = copy.deepcopy(value)
+    for edit in edits:
+        parts = as_list(edit)
+        if parts is None or len(parts) != 3:
+            raise ProtocolError(f"unexpected output diff edit: {edit!r:.200}")
+        action, path, new = parts
+        keys = as_list(path)
+        if not isinstance(action, str) or keys is None:
+            raise ProtocolError(f"unexpected output diff edit: {edit!r:.200}")
+        result = _apply_edit(result, keys, action, new)
+    return result
+
+
+def _apply_edit(target: object, path: list[object], action: str, value: object) -> object:
+    if not path:
+        if action == "replace":
+            return value
+        if action == "append" and isinstance(target, str) and isinstance(value, str):
+            return target + value
+        raise ProtocolError(f"unsupported output diff action {action!r} at the root")
+    parent = target
+    for key in path[:-1]:
+        parent = _child(parent, key)
+    last = path[-1]
+    as_dict, as_array = as_object(parent), as_list(parent)
+    if as_array is not None and isinstance(last, int) and not isinstance(last, bool):
+        _edit_list(as_array, last, action, value)
+    elif as_dict is not None and isinstance(last, str):
+        _edit_dict(as_dict, last, action, value)
+    else:
+        raise ProtocolError(f"an output diff path that does not fit the output: {path!r:.200}")
+    return target
+
+
+def _child(parent: object, key: object) -> object:
+    as_dict, as_array = as_object(parent), as_list(parent)
+    if as_dict is not None and isinstance(key, str) and key in as_dict:
+        return as_dict[key]
+    if as_array is not None and isinstance(key, int) and -len(as_array) <= key < len(as_array):
+        return as_array[key]
+    raise ProtocolError(f"an output diff path that does not fit the output: {key!r:.100}")
+
+
+def _edit_dict(parent: JSONObject, key: str, action: str, value: object) -> None:
+    if action in ("replace", "add"):
+        parent[key] = value
+    elif action == "append":
+        parent[key] = _appended(parent.get(key), value)
+    elif action == "delete" and key in parent:
+        del parent[key]
+    else:
+        raise ProtocolError(f"unsupported output diff action {action!r} on {key!r:.100}")
+
+
+def _edit_list(parent: list[object], index: int, action: str, value: object) -> None:
+    if action == "add" and -len(parent) - 1 <= index <= len(parent):
+        parent.insert(index, value)
+    elif not -len(parent) <= index < len(parent):
+        raise ProtocolError(f"an output diff index out of range: {index}")
+    elif action == "replace":
+        parent[index] = value
+    elif action == "append":
+        parent[index] = _appended(parent[index], value)
+    elif action == "delete":
+        del parent[index]
+    else:
+        raise ProtocolError(f"unsupported output diff action {action!r}")
+
+
+def _appended(current: object, value: object) -> object:
+    if isinstance(current, str) and isinstance(value, str):
+        return current + value
+    current_list, value_list = as_list(current), as_list(value)
+    if current_list is not None and value_list is not None:
+        return [*current_list, *value_list]
+    raise ProtocolError("an output diff appends to something that is not text or a list")
+
+
+def decode_queue(data: str, job: JobContext, outputs: GeneratorOutputs | None = None) -> Step:
+    """Decode one ``queue/data`` message.
+
+    ``outputs`` keeps a generator job's last yield, which later yields are diffs of; without it,
+    each yield is read whole.
+    """
     message = as_object(loads(data))
     if message is None:
         raise ProtocolError(f"queue message is not a JSON object: {data[:200]!r}")
@@ -84,7 +196,11 @@ def decode_queue(data: str, job: JobContext) -> Step:
         return _completed(message, job)
     if kind == "process_generating":
         # Generator endpoints (FLUX.1-dev) stream intermediate images (§12).
-        return _preview(as_object(message.get("output")), job)
+        output = as_object(message.get("output"))
+        items = as_list(output.get("data")) if output is not None else None
+        if items is None:
+            return None
+        return _preview({"data": outputs.update(items) if outputs else items}, job)
     if kind == "close_stream":
         return END
     if kind == "unexpected_error":

@@ -7,11 +7,11 @@ sends what these say.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .._errors import ProtocolError
 from .._models import GenerateRequest
-from ._decode import JobContext, Step, decode_call, decode_queue
+from ._decode import GeneratorOutputs, JobContext, Step, decode_call, decode_queue
 from ._discovery import SpaceConfig
 from ._json import as_object
 
@@ -94,6 +94,8 @@ class AcceptedJob:
     cancel_body: dict[str, object]
     queue: bool
     context: JobContext
+    outputs: GeneratorOutputs = field(default_factory=GeneratorOutputs, compare=False)
+    """A generator job's last yield: on the queue protocol, later yields are diffs of it."""
 
     @property
     def event_id(self) -> str:
@@ -103,7 +105,7 @@ class AcceptedJob:
     def decode(self, event: str, data: str) -> Step:
         """One event of the job's stream, in the SDK's terms (see `decode_queue`)."""
         if self.queue:
-            return decode_queue(data, self.context)
+            return decode_queue(data, self.context, self.outputs)
         return decode_call(event, data, self.context)
 
 

@@ -463,7 +463,7 @@ async def test_file_route(space: FakeSpace) -> None:
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-@pytest.mark.parametrize(("protocol", "previews"), [("queue", 1), ("call", 3)])
+@pytest.mark.parametrize(("protocol", "previews"), [("queue", 3), ("call", 3)])
 async def test_flux_dev_streams_previews(
     version: str, protocol: ProtocolName, previews: int
 ) -> None:
@@ -476,8 +476,10 @@ async def test_flux_dev_streams_previews(
     ):
         events = [event async for event in stream]
     seen = [event for event in events if isinstance(event, Preview)]
-    # Queue: the first yield whole, the others as diffs; /call/: every yield, the last the image.
+    # Queue: the first yield whole, the others as diffs (applied by the client); /call/: every
+    # yield whole. Both: one preview per yield, the last one the image.
     assert len(seen) == previews
+    assert len({preview.path for preview in seen}) == previews
     final = events[-1]
     assert isinstance(final, Completed)
     assert [job.data for job in space.jobs] == [["a fox", 0, True, 1024, 1024, 3.5, 3]]

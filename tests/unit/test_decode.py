@@ -17,6 +17,7 @@ from flux_sdk import (
     JobCancelledError,
     JobFailedError,
     Log,
+    Preview,
     Progress,
     ProtocolError,
     Queued,
@@ -24,7 +25,7 @@ from flux_sdk import (
     ResponseError,
     Started,
 )
-from flux_sdk._protocol import END, Step, decode_call, decode_queue
+from flux_sdk._protocol import END, GeneratorOutputs, Step, decode_call, decode_queue
 from tests.transcripts import load, transcripts_dir
 from tests.unit._support import BASE, body_of, job, output_of, sample_request, sse_blocks
 
@@ -519,3 +520,49 @@ def test_queue_completed_carries_the_request() -> None:
     assert isinstance(completed, Completed)
     assert completed.generation.request == sample_request()
     assert completed.generation.seed == 1234
+
+
+# -- generator yields: the first whole, the next ones as diffs (FLUX.1-dev, §12) ----------------
+
+
+def _generating(data: list[object]) -> str:
+    return json.dumps({"msg": "process_generating", "event_id": "e1", "output": {"data": data}})
+
+
+def _image(name: str) -> dict[str, object]:
+    return {"path": f"/tmp/{name}.webp", "url": f"{BASE}/gradio_api/file=/tmp/{name}.webp"}
+
+
+def test_later_yields_are_diffs_of_the_one_before() -> None:
+    context, outputs = job("e1"), GeneratorOutputs()
+    steps = [
+        _generating([_image("a"), 7]),
+        _generating(
+            [[["replace", ["path"], "/tmp/b.webp"], ["replace", ["url"], f"{BASE}/b"]], []]
+        ),
+        _generating([[["replace", ["path"], "/tmp/c.webp"]], [["replace", [], 8]]]),
+    ]
+    seen = [decode_queue(step, context, outputs) for step in steps]
+    assert [preview.path for preview in seen if isinstance(preview, Preview)] == [
+        "/tmp/a.webp",
+        "/tmp/b.webp",
+        "/tmp/c.webp",
+    ]
+    assert outputs.data == [{"path": "/tmp/c.webp", "url": BASE}, 8]
+
+
+@pytest.mark.parametrize(
+    "diff",
+    [
+        "not a list",
+        [["replace", ["nope", "deeper"], 1]],
+        [["explode", ["path"], 1]],
+        [["replace", "path", 1]],
+        [["append", ["path"], 3]],
+    ],
+)
+def test_a_diff_that_does_not_fit_is_a_protocol_error(diff: object) -> None:
+    context, outputs = job("e1"), GeneratorOutputs()
+    decode_queue(_generating([_image("a"), 7]), context, outputs)
+    with pytest.raises(ProtocolError):
+        decode_queue(_generating([diff, []]), context, outputs)
