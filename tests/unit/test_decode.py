@@ -548,7 +548,7 @@ def test_later_yields_are_diffs_of_the_one_before() -> None:
         "/tmp/b.webp",
         "/tmp/c.webp",
     ]
-    assert outputs.data == [{"path": "/tmp/c.webp", "url": BASE}, 8]
+    assert outputs.data == [{"path": "/tmp/c.webp", "url": f"{BASE}/b"}, 8]
 
 
 @pytest.mark.parametrize(
