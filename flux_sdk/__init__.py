@@ -38,6 +38,7 @@ if TYPE_CHECKING:
         SpaceUnavailableError,
         TimeoutPhase,
     )
+    from ._jobs import AsyncJob, BatchItem, JobState, JobStatus
     from ._models import (
         Completed,
         Event,
@@ -53,6 +54,7 @@ if TYPE_CHECKING:
     from ._options import CallOptions
     from ._spaces import FLUX_DEV, FLUX_SCHNELL, SPACES, Limit, SpaceDescriptor
     from ._sync import EventStream, FluxClient
+    from ._sync_jobs import Job
 
 __all__ = [
     "DEFAULT_SPACE",
@@ -61,6 +63,8 @@ __all__ = [
     "SPACES",
     "AsyncEventStream",
     "AsyncFluxClient",
+    "AsyncJob",
+    "BatchItem",
     "CallOptions",
     "ClientClosedError",
     "Completed",
@@ -80,6 +84,9 @@ __all__ = [
     "InvalidRequestError",
     "JobCancelledError",
     "JobFailedError",
+    "Job",
+    "JobState",
+    "JobStatus",
     "Limit",
     "Log",
     "MissingExtraError",
@@ -103,7 +110,17 @@ __all__ = [
 
 # Public names are imported on first use (PEP 562), so that `import flux_sdk` (and the CLI's
 # --help) does not pay for httpx, pydantic and anyio until something needs them.
-_HOMES = ("._errors", "._config", "._models", "._options", "._spaces", "._client", "._sync")
+_HOMES = (
+    "._errors",
+    "._config",
+    "._models",
+    "._options",
+    "._spaces",
+    "._client",
+    "._sync",
+    "._jobs",
+    "._sync_jobs",
+)
 
 
 def __getattr__(name: str) -> object:

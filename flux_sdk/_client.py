@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import os
 import ssl
+import threading
+import weakref
 from collections.abc import AsyncGenerator, Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -23,9 +24,10 @@ from ._config import (
     ProtocolName,
     TimeoutTypes,
 )
-from ._errors import ClientClosedError, FluxError, InvalidRequestError, ProtocolError
+from ._errors import ClientClosedError, FluxError, InvalidRequestError
 from ._image import require_pillow, to_pil_image
-from ._models import Completed, Event, GenerateParams, GenerateRequest, Generation
+from ._jobs import AsyncJob, BatchItem, JobRun, Planned, finishing_order, follow, spawn
+from ._models import Event, GenerateParams, GenerateRequest, Generation
 from ._options import CallOptions, CallSettings, GenerateKeywords, split_keywords
 from ._spaces import SpaceDescriptor, resolve_space
 from ._transport import JobOptions, Transport
@@ -47,6 +49,27 @@ def build_request(
         prompt = GenerateRequest(**prompt.model_copy(update=dict(params)).model_dump())
     space.check(prompt)
     return prompt
+
+
+def check_concurrency(concurrency: int) -> int:
+    """``concurrency`` itself, or a ValueError when it is not a count of jobs."""
+    if type(concurrency) is not int or concurrency < 1:
+        raise ValueError(f"concurrency must be an integer >= 1; got {concurrency!r}")
+    return concurrency
+
+
+def plan_batch(
+    space: SpaceDescriptor, prompts: Iterable[str | GenerateRequest]
+) -> tuple[list[Planned], list[BatchItem]]:
+    """A batch's prompts checked before any I/O: the jobs to run, and the invalid ones' items."""
+    planned: list[Planned] = []
+    invalid: list[BatchItem] = []
+    for index, prompt in enumerate(prompts):
+        try:
+            planned.append((index, prompt, build_request(space, prompt, {})))
+        except InvalidRequestError as exc:
+            invalid.append(BatchItem(index, prompt, exc))
+    return planned, invalid
 
 
 class AsyncEventStream:
@@ -176,6 +199,9 @@ class AsyncFluxClient:
             max_download_bytes=max_download_bytes,
             max_retries=self._settings.max_retries,
         )
+        # Submitted jobs, for close(): those whose task has not started yet end there too.
+        # Shared with the clients with_options makes, as the transport is.
+        self._runs: weakref.WeakSet[JobRun] = weakref.WeakSet()
 
     @property
     def base_url(self) -> str:
@@ -244,6 +270,13 @@ class AsyncFluxClient:
         its pool on each event loop when that loop ends.
         """
         await self._transport.aclose()
+        self._abandon_runs(threading.get_ident())
+
+    def _abandon_runs(self, home: int | None) -> None:
+        """End the submitted jobs whose task never started (on ``home``'s loop; None: all)."""
+        for run in list(self._runs):
+            if not run.started and home in (None, run.home):
+                run.abandon()
 
     async def generate(
         self, prompt: str | GenerateRequest, **keywords: Unpack[GenerateKeywords]
@@ -267,13 +300,88 @@ class AsyncFluxClient:
             FluxConnectionError: The Space could not be reached.
         """
         options, params = split_keywords(keywords)
-        events = self._events(prompt, options, params)
-        async with self._transport.call(), contextlib.aclosing(events):
-            self._transport.track(events)
-            async for event in events:
-                if isinstance(event, Completed):
-                    return event.generation
-        raise ProtocolError("the stream ended without a result")
+        return await follow(self._transport, self._events(prompt, options, params))
+
+    def submit(
+        self, prompt: str | GenerateRequest, **keywords: Unpack[GenerateKeywords]
+    ) -> AsyncJob:
+        """Start a job in the background and return its handle at once.
+
+        Takes the same arguments as `generate`, checked here, before any I/O. The job runs in
+        a task of its own on the running event loop (call this from async code); the handle
+        tells its status at any time, and gives its result, its events, or cancels it. Closing
+        the client, or the end of the event loop, cancels the jobs still running, on the
+        Space too.
+
+        Raises:
+            InvalidRequestError: A parameter is out of range (nothing is sent).
+            ClientClosedError: The client is closed.
+
+        Example:
+            >>> job = client.submit("a lighthouse at dusk", seed=7)  # doctest: +SKIP
+            >>> job.status().state  # doctest: +SKIP
+            'queued'
+            >>> image = await job.result()  # doctest: +SKIP
+        """
+        run = self._job(prompt, keywords)
+        spawn(run)
+        return AsyncJob(run)
+
+    def _job(self, prompt: str | GenerateRequest, keywords: GenerateKeywords) -> JobRun:
+        """A job checked and ready to run (no I/O), noted for close()."""
+        options, params = split_keywords(keywords)
+        request, job = self._prepare(prompt, options, params)
+        run = JobRun(self._transport, request, self._transport.events(request, job))
+        self._runs.add(run)
+        return run
+
+    def _start(self, request: GenerateRequest) -> JobRun:
+        run = self._job(request, {})
+        spawn(run)
+        return run
+
+    def as_completed(
+        self,
+        prompts: Iterable[str | GenerateRequest],
+        *,
+        concurrency: int = 4,
+        **options: Unpack[CallOptions],
+    ) -> AsyncGenerator[BatchItem, None]:
+        """Generate many images, ``concurrency`` at a time, yielding each as it finishes.
+
+        Like `generate_many`, but in finishing order, each result as soon as it is there. One
+        failure loses nothing else: it is an item too. Everything is checked here, before any
+        I/O; the jobs start when iteration does.
+
+        Args:
+            prompts: Prompts, or ready `GenerateRequest` objects.
+            concurrency: Jobs in flight at once.
+            **options: `CallOptions` for each job; they override the client's.
+
+        Yields:
+            A `BatchItem` per prompt: its ``index``, the ``prompt`` as given, and its
+            ``result``, a `Generation` or the `FluxError` the job raised (an invalid prompt's
+            `InvalidRequestError` first: it is never sent).
+
+        Raises:
+            ClientClosedError: The client was closed; the batch ends.
+
+        Leaving the loop early (``break``, an exception, a cancelled task) cancels the jobs
+        still running, on the Space too: use ``contextlib.aclosing`` to have that happen at
+        once rather than when the generator is collected.
+
+        Example:
+            >>> batch = client.as_completed(["a fox", "a lighthouse"])  # doctest: +SKIP
+            >>> async with contextlib.aclosing(batch) as items:  # doctest: +SKIP
+            ...     async for item in items:
+            ...         print(item.index, item.result)
+        """
+        check_concurrency(concurrency)
+        batch = self._with_settings(self._settings.merge(options, "as_completed"))
+        planned, invalid = plan_batch(self._space, prompts)
+        if self._transport.closed:
+            raise ClientClosedError()
+        return finishing_order(batch._start, planned, invalid, concurrency)
 
     def stream(
         self, prompt: str | GenerateRequest, **keywords: Unpack[GenerateKeywords]
@@ -295,6 +403,12 @@ class AsyncFluxClient:
         self, prompt: str | GenerateRequest, options: CallOptions, params: GenerateParams
     ) -> AsyncGenerator[Event, None]:
         """One job's events, validated now (before any I/O); nothing runs until iterated."""
+        return self._transport.events(*self._prepare(prompt, options, params))
+
+    def _prepare(
+        self, prompt: str | GenerateRequest, options: CallOptions, params: GenerateParams
+    ) -> tuple[GenerateRequest, JobOptions]:
+        """One job's request and options, checked (no I/O); a closed client refuses."""
         if self._transport.closed:
             raise ClientClosedError()
         request = build_request(self._space, prompt, params)
@@ -305,7 +419,7 @@ class AsyncFluxClient:
             max_retries=settings.max_retries,
             wait_on_quota=settings.wait_on_quota,
         )
-        return self._transport.events(request, job)
+        return request, job
 
     async def generate_many(
         self,
@@ -330,18 +444,12 @@ class AsyncFluxClient:
 
         Cancelling the call cancels every job still running, on the Space too.
         """
-        if type(concurrency) is not int or concurrency < 1:
-            raise ValueError(f"concurrency must be an integer >= 1; got {concurrency!r}")
+        check_concurrency(concurrency)
         # Checked once, before any job; each job then runs with the merged settings.
         batch = self._with_settings(self._settings.merge(options, "generate_many"))
-        outcomes: dict[int, Generation | FluxError] = {}
-        requests: list[tuple[int, GenerateRequest]] = []
-        for index, prompt in enumerate(prompts):
-            try:
-                requests.append((index, build_request(self._space, prompt, {})))
-            except InvalidRequestError as exc:
-                outcomes[index] = exc
-        total = len(outcomes) + len(requests)
+        planned, invalid = plan_batch(self._space, prompts)
+        outcomes: dict[int, Generation | FluxError] = {item.index: item.result for item in invalid}
+        total = len(outcomes) + len(planned)
         limiter = anyio.CapacityLimiter(concurrency)
 
         async def run(index: int, request: GenerateRequest) -> None:
@@ -357,7 +465,7 @@ class AsyncFluxClient:
                 progress(len(outcomes), total)
 
         async with self._transport.call(), anyio.create_task_group() as group:
-            for index, request in requests:
+            for index, _prompt, request in planned:
                 group.start_soon(run, index, request)
         return [outcomes[index] for index in range(total)]
 

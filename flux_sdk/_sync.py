@@ -21,7 +21,7 @@ import queue
 import ssl
 import threading
 import weakref
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Generator, Iterable, Mapping, Sequence
 from concurrent.futures import CancelledError, Future
 from pathlib import Path
 from types import TracebackType
@@ -32,7 +32,7 @@ import httpx
 from anyio.abc import TaskStatus
 from typing_extensions import Self, Unpack
 
-from ._client import AsyncEventStream, AsyncFluxClient
+from ._client import AsyncEventStream, AsyncFluxClient, check_concurrency, plan_batch
 from ._config import (
     DEFAULT_MAX_DOWNLOAD_BYTES,
     DEFAULT_MAX_RETRIES,
@@ -43,11 +43,13 @@ from ._config import (
 )
 from ._errors import ClientClosedError, FluxError
 from ._image import require_pillow
+from ._jobs import BatchItem, JobRun, spawn
 from ._loop_thread import LoopThread
 from ._loops import CLOSED_WHILE_RUNNING
 from ._models import Event, GenerateRequest, Generation
 from ._options import CallOptions, GenerateKeywords
 from ._spaces import SpaceDescriptor
+from ._sync_jobs import Job, call_on_loop, finishing_order
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -96,7 +98,7 @@ class EventStream:
             _pump, self._stream, self._items, self._finished
         )
         self._scope = scope
-        self._finalizer = weakref.finalize(self, _cancel_soon, self._loop, scope)
+        self._finalizer = weakref.finalize(self, call_on_loop, self._loop, scope.cancel)
 
     def __enter__(self) -> Self:
         return self
@@ -141,7 +143,7 @@ class EventStream:
         if self._finalizer is not None:
             self._finalizer.detach()
         if not self._finished.is_set():
-            _cancel_soon(self._loop, scope)
+            call_on_loop(self._loop, scope.cancel)
         # Bounded: the pump's clean-up posts the cancel within Timeout.cancel.
         try:
             self._finished.wait(self._cleanup)
@@ -173,19 +175,6 @@ async def _pump(
         finished.set()
 
 
-def _cancel_soon(loop: LoopThread, scope: anyio.CancelScope) -> None:
-    """Cancel ``scope`` on ``loop`` from any thread, the loop's own included."""
-    if loop.in_loop():
-        scope.cancel()
-        return
-    portal = loop.running_portal()
-    if portal is None:
-        return  # the loop has stopped (or is the parent's, in a forked child)
-    # RuntimeError: it stopped meanwhile; nothing runs any more.
-    with contextlib.suppress(RuntimeError):
-        portal.call(scope.cancel)
-
-
 def _close(loop: LoopThread, client: AsyncFluxClient, wait: float, done: threading.Event) -> None:
     """Close ``client`` on ``loop`` (cancelling its jobs), then end the loop's thread."""
     if loop.in_loop():
@@ -202,6 +191,8 @@ def _close(loop: LoopThread, client: AsyncFluxClient, wait: float, done: threadi
                 portal.call(client.close)
     finally:
         loop.stop(wait)
+        # Submitted jobs whose task the stopped loop never ran (or never let end).
+        client._abandon_runs(None)  # pyright: ignore[reportPrivateUsage]
         done.set()
 
 
@@ -273,6 +264,20 @@ class _Runner:
                     self.skip_close_at_exit()
                     raise
             raise
+
+    def start(self, run: JobRun) -> None:
+        """Start a submitted job's task on the loop; returns at once."""
+        if self._client.is_closed:
+            raise ClientClosedError()
+        if self.loop.in_loop():
+            spawn(run)  # from a done callback: the portal takes no task from its own thread
+            return
+        try:
+            future = self.loop.portal().start_task_soon(run.run)
+        except RuntimeError:
+            raise ClientClosedError() from None  # closed by another thread meanwhile
+        # Cancelled before it started (the loop stopped): the job must still end.
+        future.add_done_callback(lambda _: run.abandon())
 
 
 class FluxClient:
@@ -424,6 +429,62 @@ class FluxClient:
     ) -> Generation:
         """Same as `AsyncFluxClient.generate`, blocking."""
         return self._call(lambda: self._async.generate(prompt, **keywords), keywords)
+
+    def submit(self, prompt: str | GenerateRequest, **keywords: Unpack[GenerateKeywords]) -> Job:
+        """Start a job in the background and return its handle at once.
+
+        Takes the same arguments as `generate`, checked here, before any I/O. The job runs on
+        the client's event-loop thread; the `Job` (a `concurrent.futures.Future`) tells its
+        status at any time, and gives its result, its events, or cancels it, from any thread.
+        Closing the client cancels the jobs still running, on the Space too; their `result`
+        then raises `ClientClosedError`.
+
+        Raises:
+            InvalidRequestError: A parameter is out of range (nothing is sent).
+            ClientClosedError: The client is closed.
+
+        Example:
+            >>> jobs = [client.submit(p) for p in ["a fox", "a lighthouse"]]  # doctest: +SKIP
+            >>> for job in concurrent.futures.as_completed(jobs):  # doctest: +SKIP
+            ...     print(job.result().url)
+        """
+        run = self._async._job(prompt, keywords)  # pyright: ignore[reportPrivateUsage]
+        job = Job(self, run, self._runner.loop, self._cleanup(keywords.get("timeout")))
+        self._runner.start(run)
+        return job
+
+    def _start(self, request: GenerateRequest) -> JobRun:
+        run = self._async._job(request, {})  # pyright: ignore[reportPrivateUsage]
+        self._runner.start(run)
+        return run
+
+    def as_completed(
+        self,
+        prompts: Iterable[str | GenerateRequest],
+        *,
+        concurrency: int = 4,
+        **options: Unpack[CallOptions],
+    ) -> Generator[BatchItem, None, None]:
+        """Same as `AsyncFluxClient.as_completed`, as a generator: items as jobs finish.
+
+        Leaving the loop early (``break``, an exception, a Ctrl-C) cancels the jobs still
+        running, on the Space too.
+
+        Example:
+            >>> for item in client.as_completed(["a fox", "a lighthouse"]):  # doctest: +SKIP
+            ...     print(item.index, item.prompt, item.result)
+        """
+        check_concurrency(concurrency)
+        settings = self._async._settings.merge(options, "as_completed")  # pyright: ignore[reportPrivateUsage]
+        batch = copy.copy(self)
+        batch._async = self._async._with_settings(settings)  # pyright: ignore[reportPrivateUsage]
+        planned, invalid = plan_batch(self.space, prompts)
+        if self.is_closed:
+            raise ClientClosedError()
+        cleanup = self._cleanup(options.get("timeout"))
+        return finishing_order(
+            batch._start, planned, invalid, concurrency, self._runner.loop, cleanup
+        )
 
     def stream(
         self, prompt: str | GenerateRequest, **keywords: Unpack[GenerateKeywords]
