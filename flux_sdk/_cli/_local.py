@@ -17,11 +17,9 @@ from ._errors import LocalSpaceError, StartInterrupted, Terminated, UsageError
 if TYPE_CHECKING:
     from ..local import LocalSpace
 
-__all__ = ["INSTALL_HINT", "LOCAL_KINDS", "require_gradio", "start_local_space"]
+__all__ = ["INSTALL_HINT", "require_gradio", "start_local_space"]
 
 INSTALL_HINT = "pip install 'flux-sdk[local]'"
-LOCAL_KINDS: dict[SpaceKind, str] = {"flux-schnell": "schnell", "flux-dev": "dev"}
-"""``--space`` to `LocalSpace`'s ``model``: the replica of that Space's API."""
 
 
 def require_gradio() -> None:
@@ -72,11 +70,10 @@ def _start(
 ) -> LocalSpace:
     from ..local import LocalSpace
 
-    kind = LOCAL_KINDS[space]
     if step_delay is None:  # LocalSpace's own default
-        local = LocalSpace(port=port, faults=faults, model=kind)
+        local = LocalSpace(port=port, faults=faults, space=space)
     else:
-        local = LocalSpace(port=port, faults=faults, model=kind, step_delay=step_delay)
+        local = LocalSpace(port=port, faults=faults, space=space, step_delay=step_delay)
     # Registered first: Ctrl-C while it starts must not leave a server behind.
     stack.callback(local.stop)
     try:

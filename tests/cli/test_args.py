@@ -30,7 +30,6 @@ from flux_sdk._cli._args import (
 )
 from flux_sdk._cli._errors import EXIT_CODE_HELP, ExitCode
 from flux_sdk._cli._generate import Saved, default_filename, output_path, request_for
-from flux_sdk._cli._local import LOCAL_KINDS
 from flux_sdk._cli._output import OutputMode
 from flux_sdk._limits import (
     DEFAULT_SIZE,
@@ -45,6 +44,7 @@ from flux_sdk._limits import (
 )
 from flux_sdk._models import Generation
 from flux_sdk._spaces import FLUX_DEV, FLUX_SCHNELL, SPACES
+from flux_sdk.local import LocalSpace
 
 
 def test_generate_defaults() -> None:
@@ -139,7 +139,7 @@ def test_guidance_needs_the_dev_model() -> None:
 def test_the_kinds_agree_with_the_sdk() -> None:
     for kind in KINDS:
         assert SPACES[kind].url == KIND_URLS[kind]
-        assert kind in LOCAL_KINDS
+        assert LocalSpace(space=kind).space == kind  # the local Space serves each kind
     assert FLUX_SCHNELL.defaults.get("num_inference_steps") == SCHNELL_STEPS
     assert FLUX_DEV.defaults.get("num_inference_steps") == DEV_STEPS
 
