@@ -444,17 +444,23 @@ async def finishing_order(
         with contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError):
             send.send_nowait((run, index, prompt))
 
+    def top_up() -> None:
+        # Before an item is handed over, not once the reader is back: the batch keeps going
+        # while the reader works.
+        while pending and len(running) < concurrency:
+            index, prompt, request = pending.popleft()
+            run = start(request)
+            running.append(run)
+            run.record.when_done(functools.partial(on_done, run, index, prompt))
+
     try:
         for item in invalid:
             yield item
-        while pending or running:
-            while pending and len(running) < concurrency:
-                index, prompt, request = pending.popleft()
-                run = start(request)
-                running.append(run)
-                run.record.when_done(functools.partial(on_done, run, index, prompt))
+        top_up()
+        while running:
             run, index, prompt = await receive.receive()
             running.remove(run)
+            top_up()
             yield BatchItem(index, prompt, batch_result(run.record.outcome))
     finally:
         send.close()

@@ -192,16 +192,21 @@ def finishing_order(
     pending = deque(planned)
     running: list[JobRun] = []
     finished: queue.SimpleQueue[tuple[JobRun, int, str | GenerateRequest]] = queue.SimpleQueue()
+    def top_up() -> None:
+        # Before an item is handed over, not once the reader is back (as in the async twin).
+        while pending and len(running) < concurrency:
+            index, prompt, request = pending.popleft()
+            run = start(request)
+            running.append(run)
+            run.record.when_done(functools.partial(finished.put, (run, index, prompt)))
+
     try:
         yield from invalid
-        while pending or running:
-            while pending and len(running) < concurrency:
-                index, prompt, request = pending.popleft()
-                run = start(request)
-                running.append(run)
-                run.record.when_done(functools.partial(finished.put, (run, index, prompt)))
+        top_up()
+        while running:
             run, index, prompt = finished.get()
             running.remove(run)
+            top_up()
             yield BatchItem(index, prompt, batch_result(run.record.outcome))
     finally:
         if running:
