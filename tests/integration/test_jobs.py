@@ -7,6 +7,7 @@ front of the replica (`tests.lifecycle._proxy`), and the test waits on what it s
 
 from __future__ import annotations
 
+import signal
 import threading
 from collections.abc import Callable, Iterator
 from concurrent import futures
@@ -30,6 +31,12 @@ from flux_sdk import (
     Started,
 )
 from tests.lifecycle._proxy import LIMIT, Relay, Seen
+from tests.lifecycle.test_exit_and_signals import (
+    assert_the_space_cancelled_it,
+    finish,
+    start,
+    streaming,
+)
 
 from .conftest import Server
 
@@ -191,3 +198,49 @@ def test_leaving_sync_as_completed_early_cancels_the_rest(relay: Relay) -> None:
             break
         assert [seen.status for seen in relay.cancels()] == [200]
     assert open_connections(relay) == []
+
+
+INTERRUPTED = {
+    "waiting for result()": """
+        client = FluxClient(URL)
+        client.submit(SLOW, num_inference_steps=50).result()
+        """,
+    "reading a job's events": """
+        client = FluxClient(URL)
+        for event in client.submit(SLOW, num_inference_steps=50).events():
+            pass
+        """,
+    "in as_completed": """
+        with FluxClient(URL) as client:
+            for item in client.as_completed([SLOW + " one", SLOW + " two"], concurrency=1):
+                pass
+        """,
+}
+
+
+@pytest.mark.parametrize("script", INTERRUPTED.values(), ids=INTERRUPTED.keys())
+def test_a_real_ctrl_c_cancels_the_job_on_the_space(relay: Relay, script: str) -> None:
+    process = start(script, relay.url)
+    relay.wait_for(streaming, "the job's stream")
+    process.send_signal(signal.SIGINT)
+    code, _, err = finish(process)
+    assert code == -signal.SIGINT
+    assert "KeyboardInterrupt" in err
+    assert_the_space_cancelled_it(relay)
+
+
+def test_a_script_that_ends_with_a_job_running_cancels_it_and_exits(relay: Relay) -> None:
+    code, out, err = finish(
+        start(
+            """
+            client = FluxClient(URL)
+            job = client.submit(SLOW, num_inference_steps=50)
+            print(type(next(job.events())).__name__, flush=True)
+            # The script ends here: no close(), no result().
+            """,
+            relay.url,
+        )
+    )
+    assert (code, err) == (0, "")
+    assert out.strip() in {"Queued", "Started"}
+    assert_the_space_cancelled_it(relay)
