@@ -24,12 +24,60 @@ __all__ = [
     "QUOTA_MESSAGE",
     "QUOTA_TITLE",
     "SLOW_STEP_DELAY",
+    "ZEROGPU_ERRORS",
+    "SpaceError",
     "Toast",
     "fault_tag",
     "quota_message",
 ]
 
-FAULT_TAGS: Final = ("error", "quota", "gpu", "crash", "slow", "info")
+
+class SpaceError(NamedTuple):
+    """A ``gr.Error`` a ZeroGPU Space raises: its text and its title (sent on Gradio >= 5)."""
+
+    message: str
+    title: str
+
+
+_TOKEN_HINT: Final = (
+    "Authenticate with a Hugging Face token for more quota - https://huggingface.co/settings/tokens"
+)
+_EXAMPLES_RETRY: Final = "Try re-running outside of examples if it happened after clicking one"
+
+ZEROGPU_ERRORS: Final = {
+    "runs-limit": SpaceError(
+        f"You have exceeded your ZeroGPU runs limit. {_TOKEN_HINT}", "ZeroGPU quota exceeded"
+    ),
+    "no-token": SpaceError(
+        f"Space app has reached its GPU limit. {_EXAMPLES_RETRY}", "ZeroGPU quota exceeded"
+    ),
+    "pending-credits": SpaceError(
+        "You have too many ZeroGPU credits allocated to running tasks. "
+        "Try again once some of those tasks have completed.",
+        "ZeroGPU pending credits exceeded",
+    ),
+    "illegal-duration": SpaceError(
+        # "allowed" and "Subscribe" touch: so spaces 0.51.3 writes it.
+        "The requested GPU duration (60s) is larger than the maximum allowed"
+        "Subscribe to Hugging Face PRO to allow GPU tasks up to 40 min - "
+        "https://huggingface.co/subscribe/pro?from=ZeroGPU",
+        "ZeroGPU illegal duration",
+    ),
+    "daily-quota": SpaceError(
+        # spaces 0.40-0.48 to a caller without a token on Gradio 4 ("runnning" is theirs).
+        "Unlogged user is runnning out of daily ZeroGPU quotas. Signup for free on "
+        "https://huggingface.co/join or login on https://huggingface.co/login to get more "
+        "ZeroGPU quota now.",
+        "ZeroGPU quota exceeded",
+    ),
+    "no-gpu": SpaceError("No GPU was available", "ZeroGPU client error"),
+    "gpu-aborted": SpaceError("GPU task aborted", "ZeroGPU worker error"),
+    "worker-crash": SpaceError("RuntimeError", "ZeroGPU worker error"),
+}
+"""The other ZeroGPU failures, by fault tag, as ``spaces`` 0.51.3 words them for an API caller
+without a token (``daily-quota``: 0.40-0.48). See docs/errors.md for the class each lands in."""
+
+FAULT_TAGS: Final = ("error", "quota", "gpu", "crash", "slow", "info", *ZEROGPU_ERRORS)
 """The prompt tags (``[error] text``, ``[quota]``...) that pick a failure when faults are on.
 
 * ``[error] text``: ``gr.Error(text)`` (`ERROR_TEXT` without a text).
@@ -38,6 +86,9 @@ FAULT_TAGS: Final = ("error", "quota", "gpu", "crash", "slow", "info")
 * ``[crash]``: a plain exception, its text (`CRASH_TEXT`) hidden as on the Space.
 * ``[slow]``: `SLOW_STEP_DELAY` seconds per step, with progress (the fake has no real delay).
 * ``[info]``: ZeroGPU's toasts (`INFO_TOASTS`), then success.
+* ``[runs-limit]``, ``[no-token]``, ``[pending-credits]``, ``[illegal-duration]``,
+  ``[daily-quota]``, ``[no-gpu]``, ``[gpu-aborted]``, ``[worker-crash]``: the ZeroGPU error
+  of that name (`ZEROGPU_ERRORS`).
 """
 
 DEFAULT_RETRY_AFTER: Final = "0:06:53"
@@ -53,7 +104,8 @@ QUOTA_MESSAGE: Final = (
 QUOTA_TITLE: Final = "ZeroGPU quota exceeded"
 
 GPU_TIMEOUT_MESSAGE: Final = (
-    'No GPU was available after 60s. <a href="https://huggingface.co/join">Create a free '
+    'No GPU was available after 60s. <a style="white-space: nowrap;text-underline-offset: 2px;'
+    'color: var(--body-text-color)" href="https://huggingface.co/join">Create a free '
     "account</a> to get a higher priority in ZeroGPU queues."
 )
 """ZeroGPU's queue timeout, HTML included, as the Space sends it."""

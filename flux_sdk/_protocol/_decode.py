@@ -60,7 +60,8 @@ class GeneratorOutputs:
 
     As gradio_client does, the first ``process_generating`` of a job is taken whole and every
     later one as one list of edits per output (``["replace", path, value]``, ``append``,
-    ``add``, ``delete``), applied to the previous yield.
+    ``add``, ``delete``), applied to the previous yield; a yield whose outputs are not lists of
+    edits is taken whole.
     """
 
     __slots__ = ("data",)
@@ -70,11 +71,25 @@ class GeneratorOutputs:
 
     def update(self, data: list[object]) -> list[object]:
         """The whole output after this yield's ``data``."""
-        if self.data is None or len(data) != len(self.data):
+        if self.data is None or len(data) != len(self.data) or not all(map(_is_diff, data)):
+            # The first yield, or a server that sends every yield whole (older protocol
+            # versions do, and so may a proxy that re-encodes): an image output is an object,
+            # never a list of edits.
             self.data = data
         else:
             self.data = [_apply_diff(old, diff) for old, diff in zip(self.data, data, strict=True)]
         return self.data
+
+
+def _is_diff(value: object) -> bool:
+    edits = as_list(value)
+    if edits is None:
+        return False
+    for edit in edits:
+        parts = as_list(edit)
+        if parts is None or len(parts) != 3 or not isinstance(parts[0], str):
+            return False
+    return True
 
 
 _MAX_EDITS = 1000

@@ -299,6 +299,9 @@ def build_app(
                 raise _zerogpu_error(messages.quota_message(), messages.QUOTA_TITLE)
             if tag == "gpu":
                 raise _zerogpu_error(messages.GPU_TIMEOUT_MESSAGE, messages.GPU_TIMEOUT_TITLE)
+            if tag in messages.ZEROGPU_ERRORS:
+                error = messages.ZEROGPU_ERRORS[tag]
+                raise _zerogpu_error(error.message, error.title)
             if tag == "crash":
                 raise RuntimeError(messages.CRASH_TEXT)
             if tag == "slow":

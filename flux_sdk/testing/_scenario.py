@@ -191,6 +191,9 @@ def script_for_prompt(prompt: str) -> Script | None:
         return Script(Fail.quota())
     if tag == "gpu":
         return Script(Fail.gpu())
+    if tag in messages.ZEROGPU_ERRORS:
+        error = messages.ZEROGPU_ERRORS[tag]
+        return Script(Fail.error(error.message, title=error.title))
     if tag == "crash":
         return Script(Fail.crash())
     if tag == "info":

@@ -554,7 +554,6 @@ def test_later_yields_are_diffs_of_the_one_before() -> None:
 @pytest.mark.parametrize(
     "diff",
     [
-        "not a list",
         [["replace", ["nope", "deeper"], 1]],
         [["explode", ["path"], 1]],
         [["replace", "path", 1]],
@@ -566,3 +565,13 @@ def test_a_diff_that_does_not_fit_is_a_protocol_error(diff: object) -> None:
     decode_queue(_generating([_image("a"), 7]), context, outputs)
     with pytest.raises(ProtocolError):
         decode_queue(_generating([diff, []]), context, outputs)
+
+
+def test_yields_sent_whole_are_read_whole() -> None:
+    context, outputs = job("e1"), GeneratorOutputs()
+    seen = [decode_queue(_generating([_image(name), 7]), context, outputs) for name in "abc"]
+    assert [preview.path for preview in seen if isinstance(preview, Preview)] == [
+        "/tmp/a.webp",
+        "/tmp/b.webp",
+        "/tmp/c.webp",
+    ]
