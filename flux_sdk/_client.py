@@ -316,6 +316,7 @@ class AsyncFluxClient:
         Raises:
             InvalidRequestError: A parameter is out of range (nothing is sent).
             ClientClosedError: The client is closed.
+            RuntimeError: No event loop runs in this thread (call it from async code).
 
         Example:
             >>> job = client.submit("a lighthouse at dusk", seed=7)  # doctest: +SKIP

@@ -525,3 +525,10 @@ def test_sync_as_completed_checks_before_any_io(router: respx.MockRouter) -> Non
         with pytest.raises(TypeError, match="as_completed"):
             client.as_completed(["a fox"], protocl="call")  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
     assert router.calls.call_count == 0
+
+
+def test_async_submit_needs_a_running_event_loop(router: respx.MockRouter) -> None:
+    client = AsyncFluxClient(BASE)
+    with pytest.raises(RuntimeError, match="running event loop"):
+        client.submit("a fox")
+    assert router.calls.call_count == 0
