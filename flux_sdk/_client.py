@@ -202,6 +202,7 @@ class AsyncFluxClient:
         # Submitted jobs, for close(): those whose task has not started yet end there too.
         # Shared with the clients with_options makes, as the transport is.
         self._runs: weakref.WeakSet[JobRun] = weakref.WeakSet()
+        self._runs_lock = threading.Lock()  # the sync client submits from any thread
 
     @property
     def base_url(self) -> str:
@@ -274,7 +275,9 @@ class AsyncFluxClient:
 
     def _abandon_runs(self, home: int | None) -> None:
         """End the submitted jobs whose task never started (on ``home``'s loop; None: all)."""
-        for run in list(self._runs):
+        with self._runs_lock:
+            runs = list(self._runs)
+        for run in runs:
             if not run.started and home in (None, run.home):
                 run.abandon()
 
@@ -333,7 +336,8 @@ class AsyncFluxClient:
         options, params = split_keywords(keywords)
         request, job = self._prepare(prompt, options, params)
         run = JobRun(self._transport, request, self._transport.events(request, job))
-        self._runs.add(run)
+        with self._runs_lock:
+            self._runs.add(run)
         return run
 
     def _start(self, request: GenerateRequest) -> JobRun:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 import queue
 import time
 from collections import deque
@@ -15,6 +16,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent import futures
 from typing import TYPE_CHECKING
 
+from ._errors import ClientClosedError
 from ._jobs import BatchItem, JobRun, JobStatus, Planned, batch_result
 from ._loop_thread import LoopThread
 from ._models import Event, GenerateRequest, Generation
@@ -72,6 +74,7 @@ class Job(futures.Future[Generation]):
         self._run = run
         self._loop = loop
         self._cleanup = cleanup
+        self._pid = os.getpid()
         self.set_running_or_notify_cancel()
         run.record.when_done(self._settle)
 
@@ -106,8 +109,10 @@ class Job(futures.Future[Generation]):
         Raises:
             concurrent.futures.TimeoutError: ``timeout`` ran out first; the job runs on.
             FluxError: The job's own error, as ``generate()`` raises it; `JobCancelledError`
-                after `cancel`, `ClientClosedError` when the client was closed under it.
+                after `cancel`, `ClientClosedError` when the client was closed under it (or,
+                in a forked child, for a job of the parent's that had not ended).
         """
+        self._check_process()
         try:
             return super().result(timeout)
         except futures.TimeoutError:
@@ -147,6 +152,7 @@ class Job(futures.Future[Generation]):
         Args:
             replay: Start from the job's first event (True), or only what comes next.
         """
+        self._check_process()
         record = self._run.record
         seen = 0 if replay else record.count()
         while True:
@@ -162,6 +168,11 @@ class Job(futures.Future[Generation]):
             except BaseException:
                 self._interrupted()
                 raise
+
+    def _check_process(self) -> None:
+        """In a forked child, the parent's job runs on a loop that is not there: never wait."""
+        if self._pid != os.getpid() and not self.done():
+            raise ClientClosedError("the job runs in the parent process (this is a forked child)")
 
     def _interrupted(self) -> None:
         """A Ctrl-C (or another exception raised into the waiting thread): cancel the job."""
@@ -192,6 +203,7 @@ def finishing_order(
     pending = deque(planned)
     running: list[JobRun] = []
     finished: queue.SimpleQueue[tuple[JobRun, int, str | GenerateRequest]] = queue.SimpleQueue()
+
     def top_up() -> None:
         # Before an item is handed over, not once the reader is back (as in the async twin).
         while pending and len(running) < concurrency:

@@ -244,3 +244,33 @@ def test_a_script_that_ends_with_a_job_running_cancels_it_and_exits(relay: Relay
     assert (code, err) == (0, "")
     assert out.strip() in {"Queued", "Started"}
     assert_the_space_cancelled_it(relay)
+
+
+def test_a_forked_child_is_told_a_parents_job_is_not_its_own(relay: Relay) -> None:
+    code, out, err = finish(
+        start(
+            """
+            import os
+            from flux_sdk import ClientClosedError
+
+            client = FluxClient(URL)
+            done = client.submit("a quick one")
+            done.result()
+            job = client.submit(SLOW, num_inference_steps=50)
+            next(job.events())
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    job.result()
+                except ClientClosedError:
+                    os._exit(0 if done.result().request.prompt == "a quick one" else 2)
+                os._exit(1)
+            _, status = os.waitpid(pid, 0)
+            print(os.waitstatus_to_exitcode(status), job.cancel())
+            """,
+            relay.url,
+        )
+    )
+    assert (code, err) == (0, "")
+    assert out.split() == ["0", "True"]
+    assert_the_space_cancelled_it(relay)
