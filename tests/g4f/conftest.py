@@ -24,9 +24,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 
-from flux_sdk.local import LocalSpace
-from tests.integration.conftest import SERVERS, Server
-from tests.integration.conftest import server as server  # the replicas, shared
+from tests._servers import Server, require_servers
 
 HAS_G4F = importlib.util.find_spec("g4f") is not None
 
@@ -49,16 +47,7 @@ if TYPE_CHECKING or HAS_G4F:  # after G4F_CONFIG_DIR is set
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    mine = [item for item in items if "tests/g4f/" in item.path.as_posix()]
-    for item in mine:
-        item.add_marker(pytest.mark.integration)
-    if SERVERS or not mine:
-        return
-    if os.environ.get("FLUX_REQUIRE_INTEGRATION") == "1":
-        raise pytest.UsageError("FLUX_REQUIRE_INTEGRATION=1 but FLUX_TEST_GRADIO names no server")
-    skip = pytest.mark.skip(reason="no Gradio server available (set FLUX_TEST_GRADIO)")
-    for item in mine:
-        item.add_marker(skip)
+    require_servers(items, lambda item: "tests/g4f/" in item.path.as_posix())
 
 
 @pytest.fixture
@@ -68,10 +57,9 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture(scope="session")
-def dev() -> Iterator[str]:
-    """A replica of the FLUX.1-dev Space (guidance_scale, a preview per step)."""
-    with LocalSpace(python=SERVERS[max(SERVERS)], model="dev", scale=16, step_delay=0) as space:
-        yield space.url
+def dev(dev_server: Server) -> str:
+    """The shared FLUX.1-dev replica (guidance_scale, a preview per step)."""
+    return dev_server.url
 
 
 @pytest.fixture(autouse=True)

@@ -22,7 +22,7 @@ import flux_sdk
 import flux_sdk._g4f
 import flux_sdk.compat
 from flux_sdk._g4f import BlackForestLabs_Flux1Dev, BlackForestLabs_Flux1Schnell
-from tests.integration.conftest import Server
+from tests._servers import Server
 
 pytestmark = pytest.mark.anyio
 

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from flux_sdk import AsyncFluxClient, FluxClient, GenerateRequest, MissingExtraError
-from tests.integration.conftest import Server
+from tests._servers import Server
 
 # The replica draws images at 1/16 of the requested size (scale=16).
 REQUEST = GenerateRequest(prompt="a red fox", width=512, height=256, seed=7, randomize_seed=False)

@@ -20,7 +20,7 @@ from flux_sdk import (
 from flux_sdk._protocol import normalise
 from flux_sdk._space_messages import FAULT_TAGS, ZEROGPU_ERRORS
 from flux_sdk.testing import FakeSpace
-from tests.integration.conftest import Server
+from tests._servers import Server
 
 pytestmark = pytest.mark.anyio
 

@@ -11,26 +11,20 @@ from collections.abc import Iterator
 
 import pytest
 
-from flux_sdk.local import LocalSpace
-from tests.integration.conftest import SERVERS
+from tests._servers import newest, require_servers
+from tests._servers import replica as replica_on
 from tests.lifecycle._proxy import Relay
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if SERVERS:
-        return
-    skip = pytest.mark.skip(reason="no Gradio server available (set FLUX_TEST_GRADIO)")
-    for item in items:
-        if "lifecycle" in str(item.path):
-            item.add_marker(skip)
+    require_servers(items, lambda item: "tests/lifecycle/" in item.path.as_posix())
 
 
 @pytest.fixture(scope="session")
 def replica() -> Iterator[str]:
     """The replica's URL: fault tags on ([slow] jobs take 0.25 s a step), other steps instant."""
-    python = SERVERS[max(SERVERS)]
-    with LocalSpace(python=python, faults=True, scale=16, step_delay=0) as space:
-        yield space.url
+    for server in replica_on(newest()):
+        yield server.url
 
 
 @pytest.fixture

@@ -19,8 +19,7 @@ from pathlib import Path
 import pytest
 
 from flux_sdk.local import LocalSpace
-
-from ..integration.conftest import SERVERS, Server
+from tests._servers import SERVERS, Server
 
 _APP = Path(__file__).with_name("_app.py")
 
