@@ -16,7 +16,7 @@ from pydantic import (
 from typing_extensions import TypedDict
 
 from ._errors import InvalidRequestError
-from ._limits import (
+from ._limits import (  # the bounds GenerateRequest's fields enforce
     MAX_GUIDANCE,
     MAX_SEED,
     MAX_SIZE,
@@ -201,7 +201,7 @@ class Progress(BaseModel):
 
 
 class Log(BaseModel):
-    """A notice from the Space: ZeroGPU's "Waiting for a GPU", gr.Info or gr.Warning toasts.
+    """A log message from the Space: ZeroGPU's "Waiting for a GPU", gr.Info or gr.Warning.
 
     Attributes:
         level: ``"info"``, ``"warning"``, ``"success"`` or ``"error"``.
