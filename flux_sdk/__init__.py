@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 from ._version import __version__
 
+# Every public name imported by name for type checkers and the API reference (a static reading);
+# at run time __getattr__ below imports each from its home on first use.
 if TYPE_CHECKING:
     from ._client import AsyncEventStream, AsyncFluxClient
     from ._config import DEFAULT_SPACE, ProtocolName, Timeout, TimeoutTypes

@@ -91,6 +91,9 @@ class FluxProvider:
 class Flux1Schnell(FluxProvider):
     """gpt4free's ``BlackForestLabs_Flux1Schnell``, as it declared itself."""
 
+    # Each provider's attributes are declared in its own body, as in g4f's providers, so they
+    # can be compared with the originals line by line and static readers see their values.
+
     label: ClassVar[str] = "BlackForestLabs Flux-1-Schnell"
     url: ClassVar[str] = FLUX_SCHNELL.url
     api_endpoint: ClassVar[str] = f"{FLUX_SCHNELL.url}/call/infer"

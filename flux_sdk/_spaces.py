@@ -123,6 +123,8 @@ FLUX_SCHNELL = SpaceDescriptor(
     name="FLUX.1-schnell",
     url=SCHNELL_URL,
     inputs=("prompt", "seed", "randomize_seed", "width", "height", "num_inference_steps"),
+    # Each Space's defaults in full, to read against that Space's app: the values the two share
+    # are each app's choice, not one rule.
     defaults=GenerateParams(
         seed=0,
         randomize_seed=True,

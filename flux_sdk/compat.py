@@ -193,6 +193,9 @@ class BlackForestLabs_Flux1Schnell(Flux1Schnell):  # the gpt4free provider's nam
 
     """
 
+    # Both providers spell out their parameters, defaults and docstrings, as _g4f's twins do:
+    # they are the original providers' keywords, which type checkers and the API reference
+    # read from the signature; only the rules behind them are shared (FluxProvider, _generate).
     @classmethod
     def create_async_generator(
         cls,
@@ -270,6 +273,7 @@ class BlackForestLabs_Flux1Dev(Flux1Dev):  # gpt4free's provider name, for drop-
 
     """
 
+    # Spelled out like FLUX.1-schnell's above (the original's keywords, read from the signature).
     @classmethod
     def create_async_generator(
         cls,

@@ -482,6 +482,7 @@ def build_parser() -> argparse.ArgumentParser:
         "status 19 when some prompts failed.",
     )
     batch.add_argument("file", metavar="FILE", help="the prompt file, or - for stdin")
+    # Not shared with generate's: -o is a directory here, and required.
     batch.add_argument(
         "-o",
         "--output",

@@ -115,6 +115,9 @@ class Display(Protocol):
 class NullDisplay:
     """Shows nothing: machine-readable mode."""
 
+    # Every method of Display, spelled out: a display matches the protocol structurally (no
+    # base class), and the type checkers check each signature against it.
+
     def status(self, text: str) -> None:
         """Ignore ``text``."""
 

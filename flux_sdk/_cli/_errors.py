@@ -15,7 +15,7 @@ import enum
 import math
 from dataclasses import dataclass
 
-from .._errors import (
+from .._errors import (  # the whole tree: describe() gives each class its own exit code
     ClientClosedError,
     DownloadError,
     EndpointNotFoundError,

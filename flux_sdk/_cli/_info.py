@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from .._config import Timeout
 from .._errors import ProtocolError
-from .._limits import (
+from .._limits import (  # the SDK's own limits, which compare() checks the Space's against
     MAX_GUIDANCE,
     MAX_SEED,
     MAX_SIZE,

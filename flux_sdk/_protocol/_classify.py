@@ -9,7 +9,7 @@ import html
 import math
 import re
 
-from .._errors import (
+from .._errors import (  # the classes a failure is classified into, by status and by text
     EndpointNotFoundError,
     GPUUnavailableError,
     InputRejectedError,

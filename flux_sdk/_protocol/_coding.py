@@ -106,6 +106,8 @@ def _layer(coding: str, piece: int) -> _Layer:
     )
 
 
+# One Protocol per library, each as that library spells its decompressor: zlib's and
+# compression.zstd's differ in their properties and in decompress's arguments.
 class _Inflate(Protocol):
     @property
     def eof(self) -> bool: ...

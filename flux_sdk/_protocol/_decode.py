@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 from .._errors import JobCancelledError, JobFailedError, ProtocolError, ResponseError
-from .._models import (
+from .._models import (  # the events the decoder builds from the Space's messages
     Completed,
     Event,
     GenerateRequest,

@@ -259,6 +259,8 @@ def build_app(
             return messages.fault_tag(f"[{always}] {prompt}")
         return messages.fault_tag(prompt) if faults else None
 
+    # infer and infer_dev spell out their parameters: Gradio builds the API (/info, the inputs'
+    # order and defaults) from each function's signature, as the real Spaces' own do.
     def infer(
         prompt: str,
         seed: int = 42,
