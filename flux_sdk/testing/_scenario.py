@@ -164,11 +164,13 @@ class Script:
         notices: Toasts sent when the job starts.
         steps: Progress steps before the outcome; None means ``num_inference_steps`` for a
             `Result` and none for a `Fail` (ZeroGPU fails before the function body runs).
+        step_delay: Seconds per step; None means the fake's ``step_delay``.
     """
 
     outcome: Outcome = field(default_factory=Result)
     notices: tuple[Notice, ...] = ()
     steps: int | None = None
+    step_delay: float | None = None
 
 
 _INFO_NOTICES: Final = tuple(Notice(*toast) for toast in messages.INFO_TOASTS)
@@ -178,8 +180,8 @@ def script_for_prompt(prompt: str) -> Script | None:
     """The script the local replica's fault tags give ``prompt``, or None without a tag.
 
     ``[error] text``, ``[quota]``, ``[gpu]``, ``[crash]``, ``[slow]`` and ``[info]`` behave as
-    in ``flux_sdk.local`` with faults on (``[slow]`` has no real delay here); the tags and texts
-    are ``flux_sdk/_space_messages.py``'s.
+    in ``flux_sdk.local`` with faults on (``[slow]``: `SLOW_STEP_DELAY` real seconds a step);
+    the tags and texts are ``flux_sdk/_space_messages.py``'s.
     """
     match = messages.fault_tag(prompt)
     if match is None:
@@ -198,4 +200,4 @@ def script_for_prompt(prompt: str) -> Script | None:
         return Script(Fail.crash())
     if tag == "info":
         return Script(Result(), notices=_INFO_NOTICES)
-    return Script(Result())
+    return Script(Result(), step_delay=messages.SLOW_STEP_DELAY)

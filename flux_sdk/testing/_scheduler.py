@@ -1,9 +1,10 @@
 """The emulated server's state and its job scheduler: the queue, the workers, what jobs say.
 
-`Scheduler` accepts jobs, keeps them waiting until a worker is free, and on each tick (see
-`_clock`) lets every running job do one thing: a toast, a progress step (with a preview image
-on a Space whose ``infer`` is a generator), or its outcome. What it says goes to the job's
-queue session, or to its ``/call/`` stream, in the words of `_gradio` for the emulated line.
+`Scheduler` accepts jobs, keeps them waiting until a worker is free, and lets each running job
+do its next thing when the clock says it is due (see `_clock`): a toast, a progress step (with
+a preview image on a Space whose ``infer`` is a generator), or its outcome. What it says goes
+to the job's queue session, or to its ``/call/`` stream, in the words of `_gradio` for the
+emulated line.
 
 Every method expects ``lock`` to be held: the state is guarded by a `threading.Lock` never
 held across an ``await`` (the sync `FluxClient` drives the fake from its own loop thread).
@@ -39,11 +40,22 @@ _FINISHED: Final = ("completed", "failed", "cancelled")
 
 @dataclass(frozen=True)
 class _Plan:
-    """What a job does once it runs: its toasts and steps (``actions``), then ``outcome``."""
+    """What a job does once it runs: its toasts and steps (``actions``), then ``outcome``.
+
+    The toasts and the first step come when it starts, each further step ``step_delay``
+    seconds after the one before, the outcome one ``step_delay`` after the last step.
+    """
 
     actions: tuple[Notice | int, ...]
     outcome: Outcome | Rejection
+    step_delay: float
     total_steps: int = 0
+    notices: int = 0
+
+    def offset(self, cursor: int) -> float:
+        """Seconds from the start to the action at ``cursor`` (the outcome: past the end)."""
+        steps = max(cursor - self.notices, 0)
+        return self.step_delay * steps if steps else 0.0
 
 
 @dataclass(eq=False)
@@ -55,6 +67,11 @@ class Run:
     root: str = ""
     cursor: int = 0
     started_at: float = 0.0
+    # When its next action is due; infinite while it waits, or for a job that never moves.
+    next_at: float = math.inf
+    # Another user's job, whose worker stays busy until the next job is submitted (then for
+    # its own duration), so that the next job's wait does not depend on when it came.
+    held: bool = False
     seed: object = None
     # The last output a generator yielded: the next yield is sent as a diff from it.
     last_output: list[object] | None = None
@@ -100,6 +117,9 @@ class Scheduler:
         self.max_size = max_size
         self.faults = faults
         self.clock = clock
+        # The instant the state stands at: the clock's present, or, while `catch_up` replays
+        # what happened since, the instant of the action it replays.
+        self.now = clock.now()
         self.lock = threading.Lock()
         self.random = random.Random(0)
         self.scripts: collections.deque[Script] = collections.deque()
@@ -124,6 +144,7 @@ class Scheduler:
         root: str,
     ) -> str:
         """Accept a job (or refuse it as scripted, or as a full queue); returns its event_id."""
+        self.catch_up()
         script = self.scripts[0] if self.scripts else None
         if script is not None and isinstance(script.outcome, Fail) and script.outcome.at_submission:
             self.scripts.popleft()
@@ -148,6 +169,10 @@ class Scheduler:
         self.waiting.append(run)
         rank = len(self.waiting) - 1
         self.emit(run, gradio.estimation(event_id, rank, rank + 1, self.eta(rank)))
+        for held in self.running:
+            if held.held:
+                held.held = False
+                self.start_clock(held, self.now)
         self.schedule()
         return event_id
 
@@ -165,9 +190,10 @@ class Scheduler:
 
     def plan(self, data: list[object], script: Script | None) -> _Plan:
         """What the job will do: Gradio's input checks first, then the app (script or tag)."""
+        delay = self.clock.step_delay
         rejection = self.app.check_inputs(data)
         if rejection is not None:
-            return _Plan(actions=(), outcome=rejection)
+            return _Plan(actions=(), outcome=rejection, step_delay=delay)
         if script is None and self.faults:
             script = self._tagged(str(data[0]))
         script = script or Script()
@@ -178,11 +204,17 @@ class Scheduler:
             # inputs that cannot do that make it raise (a hidden exception).
             requested = _as_int(data[self.app.position("num_inference_steps")])
             if requested is None or not all(_is_number(value) for value in self._size(data)):
-                return _Plan(actions=(), outcome=Fail.crash())
+                return _Plan(actions=(), outcome=Fail.crash(), step_delay=delay)
             if steps is None:
                 steps = requested
         steps = max(steps or 0, 0)
-        return _Plan(actions=(*script.notices, *range(steps)), outcome=outcome, total_steps=steps)
+        return _Plan(
+            actions=(*script.notices, *range(steps)),
+            outcome=outcome,
+            step_delay=delay if script.step_delay is None else script.step_delay,
+            total_steps=steps,
+            notices=len(script.notices),
+        )
 
     def _tagged(self, prompt: str) -> Script | None:
         script = script_for_prompt(prompt)
@@ -209,7 +241,7 @@ class Scheduler:
         while self.waiting and (self.concurrency is None or len(self.running) < self.concurrency):
             run = self.waiting.pop(0)
             self.running.append(run)
-            run.started_at = self.clock.now()
+            self.start_clock(run, self.now)
             started = True
             if run.job is not None:
                 run.job.status = "running"
@@ -220,24 +252,48 @@ class Scheduler:
                 if run.job is not None:
                     self.emit(run, gradio.estimation(run.job.event_id, rank, size, self.eta(rank)))
 
-    def tick(self) -> None:
-        """Let every running job do one thing, then fill the free workers."""
-        for run in list(self.running):
-            if run.cursor < len(run.plan.actions):
-                action = run.plan.actions[run.cursor]
-                run.cursor += 1
-                if run.job is None:
-                    continue
-                if isinstance(action, Notice):
-                    self.emit(run, gradio.log(self.line, run.job.event_id, action))
-                    continue
-                total = run.plan.total_steps
-                self.emit(run, gradio.progress(run.job.event_id, action, total))
-                if self.app.previews and action < total - 1:
-                    self.yield_output(run, self.output(run, f" (preview {action + 1})"))
-            else:
-                self.finish(run)
-        self.schedule()
+    def start_clock(self, run: Run, instant: float) -> None:
+        """The job runs from ``instant``: its first action is due then."""
+        run.started_at = instant
+        run.next_at = math.inf if run.held else instant + run.plan.offset(run.cursor)
+
+    def catch_up(self) -> None:
+        """Bring the state to the clock's present: every action due since, in time order.
+
+        A job's actions happen at the instants its plan gives, whoever reads its stream and
+        whenever; a worker freed by a finished job takes the next waiting one at that instant.
+        """
+        present = self.clock.now()
+        while self.running:
+            run = min(self.running, key=lambda candidate: candidate.next_at)
+            if run.next_at > present:
+                break
+            self.now = run.next_at
+            self.act(run)
+        self.now = max(self.now, present)
+
+    def due(self) -> float:
+        """When the next action of any running job is due (``math.inf``: none is)."""
+        return min((run.next_at for run in self.running), default=math.inf)
+
+    def act(self, run: Run) -> None:
+        """The job's next action (a toast, a step, or its outcome), then its next instant."""
+        if run.cursor >= len(run.plan.actions):
+            self.finish(run)
+            self.schedule()
+            return
+        action = run.plan.actions[run.cursor]
+        run.cursor += 1
+        run.next_at = run.started_at + run.plan.offset(run.cursor)
+        if run.job is None:
+            return
+        if isinstance(action, Notice):
+            self.emit(run, gradio.log(self.line, run.job.event_id, action))
+            return
+        total = run.plan.total_steps
+        self.emit(run, gradio.progress(run.job.event_id, action, total))
+        if self.app.previews and action < total - 1:
+            self.yield_output(run, self.output(run, f" (preview {action + 1})"))
 
     def eta(self, rank: int) -> float | None:
         """Gradio's estimate: None until a job has finished, then from the average duration."""
@@ -256,7 +312,7 @@ class Scheduler:
             output = self.output(run)
             if self.app.previews:
                 self.yield_output(run, output)  # a generator's last yield is its result
-            duration = self.clock.now() - run.started_at
+            duration = self.now - run.started_at
             self.durations.append(duration)
             average = sum(self.durations) / len(self.durations)
             job.status = "completed"
@@ -285,7 +341,7 @@ class Scheduler:
         data: list[object] = list(output)
         if before is not None:
             data = [gradio.output_diff(old, new) for old, new in zip(before, output, strict=True)]
-        duration = self.clock.now() - run.started_at
+        duration = self.now - run.started_at
         self.emit(
             run,
             gradio.generating(self.line, job.event_id, data, duration, duration),
@@ -330,6 +386,7 @@ class Scheduler:
 
     def cancel(self, event_id: str, session_hash: object, fn_index: object) -> None:
         """``POST /cancel``: drop a waiting job by its id, stop a running one by its session."""
+        self.catch_up()
         run = self.runs.get(event_id)
         if run is None or run.job is None or run.finished:
             return
@@ -347,23 +404,24 @@ class Scheduler:
 
     def queue_ahead(self, count: int) -> None:
         """Make every worker busy and put ``count`` other users' jobs in the queue."""
-        # Workers free up one per tick (busy ones end after 1, 2... ticks; waiting ones take
-        # as many ticks as there are workers), so the rank drops by exactly one each time.
+        # Workers free up one per step_delay from the next submission on (busy ones end
+        # after 1, 2... steps; waiting ones take as many steps as there are workers), so the
+        # rank drops by exactly one each time.
+        self.catch_up()
         workers = self.concurrency or 1
         if self.concurrency is not None:
-            for ticks in range(1, self.concurrency - len(self.running) + 1):
-                self.running.append(Run(None, _phantom(ticks), started_at=self.clock.now()))
-        self.waiting.extend(Run(None, _phantom(workers)) for _ in range(count))
+            for steps in range(1, self.concurrency - len(self.running) + 1):
+                busy = Run(None, self._phantom(steps), held=True)
+                self.running.append(busy)
+                self.start_clock(busy, self.now)
+        self.waiting.extend(Run(None, self._phantom(workers)) for _ in range(count))
         self.schedule()
 
-    async def advance(self) -> None:
-        """Wait for the clock's next tick and run it."""
-        await self.clock.advance(self.lock, self.tick)
-
-
-def _phantom(ticks: int) -> _Plan:
-    """Another user's job: it keeps a worker busy for ``ticks`` ticks and says nothing."""
-    return _Plan(actions=tuple(range(ticks - 1)), outcome=Result())
+    def _phantom(self, steps: int) -> _Plan:
+        """Another user's job: it keeps a worker busy for ``steps`` steps and says nothing."""
+        return _Plan(
+            actions=tuple(range(steps)), outcome=Result(), step_delay=self.clock.step_delay
+        )
 
 
 def _is_number(value: object) -> bool:

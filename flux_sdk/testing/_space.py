@@ -17,7 +17,7 @@ import httpx
 
 from .._spaces import SpaceDescriptor
 from ._apps import SpaceApp
-from ._clock import Clock
+from ._clock import DEFAULT_STEP_DELAY, Clock
 from ._gradio import GradioLine
 from ._records import FakeJob, RecordedRequest
 from ._responses import Refused
@@ -36,7 +36,9 @@ class FakeSpace(httpx.AsyncBaseTransport):
     It answers every route the SDK uses the way a Gradio 4.44, 5.x or 6.x server running the
     Space's app does (same JSON, same stream messages, same quirks), with no network and no
     Gradio. By default every job succeeds after ``num_inference_steps`` progress steps; script
-    other outcomes with `respond`, and other users' jobs with `queue_ahead`. With
+    other outcomes with `respond`, and other users' jobs with `queue_ahead`. Jobs run in real
+    time, whether or not their streams are read: ``step_delay`` seconds a step (0.25 s for a
+    ``[slow]`` prompt), one at a time with the default ``concurrency``. With
     ``space="flux-dev"`` it runs FLUX.1-dev's app: seven inputs (``guidance_scale`` before the
     steps) and, since that descriptor's ``previews`` is true, a preview image after each step.
 
@@ -48,7 +50,8 @@ class FakeSpace(httpx.AsyncBaseTransport):
             setting) is unbounded.
         faults: Honour the local replica's prompt tags (``[error] text``, ``[quota]``,
             ``[gpu]``, ``[crash]``, ``[slow]``, ``[info]``) for jobs without a script.
-        step_delay: Real seconds between ticks (a progress step is one tick); 0 by default.
+        step_delay: Seconds a progress step takes, for jobs without a ``[slow]`` tag or a
+            scripted ``step_delay`` (0.01 by default; 0 makes every job end as it starts).
         url: The base URL the fake answers for; requests to other hosts fail to connect.
         space: The Space whose app it runs, as the clients' ``space=`` names it:
             ``"flux-schnell"`` (default), ``"flux-dev"``, or ``FLUX_SCHNELL``/``FLUX_DEV``.
@@ -71,7 +74,7 @@ class FakeSpace(httpx.AsyncBaseTransport):
         concurrency: int | None = 1,
         max_size: int | None = None,
         faults: bool = False,
-        step_delay: float = 0.0,
+        step_delay: float = DEFAULT_STEP_DELAY,
         url: str = DEFAULT_URL,
         space: str | SpaceDescriptor = "flux-schnell",
     ) -> None:
@@ -118,12 +121,17 @@ class FakeSpace(httpx.AsyncBaseTransport):
     def requests(self) -> list[RecordedRequest]:
         """Every request received so far, oldest first (a copy)."""
         with self._scheduler.lock:
+            self._scheduler.catch_up()
             return list(self._scheduler.requests)
 
     @property
     def jobs(self) -> list[FakeJob]:
-        """Every job accepted so far, in submission order (a copy of the list)."""
+        """Every job accepted so far, in submission order (a copy of the list).
+
+        Their ``status`` is the clock's present: a job nobody reads still runs to its end.
+        """
         with self._scheduler.lock:
+            self._scheduler.catch_up()
             return list(self._scheduler.jobs)
 
     def respond(
@@ -131,6 +139,7 @@ class FakeSpace(httpx.AsyncBaseTransport):
         *outcomes: Outcome,
         steps: int | None = None,
         notices: Sequence[Notice] = (),
+        step_delay: float | None = None,
     ) -> None:
         """Script the next submissions, one outcome each, in order.
 
@@ -144,13 +153,20 @@ class FakeSpace(httpx.AsyncBaseTransport):
             steps: Progress steps each of these jobs reports before its outcome. None means
                 ``num_inference_steps`` for a `Result`, and none for a `Fail`.
             notices: Toasts each of these jobs sends when it starts (e.g. `Notice.info`).
+            step_delay: Seconds each of their steps takes; None means the fake's
+                ``step_delay``. ``math.inf`` makes a job that never gets past its first step.
 
         Raises:
-            ValueError: ``steps`` is negative.
+            ValueError: ``steps`` or ``step_delay`` is negative.
         """
         if steps is not None and steps < 0:
             raise ValueError(f"steps must be >= 0, got {steps}")
-        scripts = [Script(outcome, tuple(notices), steps) for outcome in outcomes or (Result(),)]
+        if step_delay is not None and not step_delay >= 0:
+            raise ValueError(f"step_delay must be >= 0, got {step_delay}")
+        scripts = [
+            Script(outcome, tuple(notices), steps, step_delay)
+            for outcome in outcomes or (Result(),)
+        ]
         with self._scheduler.lock:
             self._scheduler.scripts.extend(scripts)
 

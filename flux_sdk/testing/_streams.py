@@ -2,7 +2,8 @@
 
 Plain iterator objects rather than async generators: a reader that walks away leaves nothing
 for the garbage collector to finalize (which trio would report). A body with nothing to send
-waits for the scheduler's next tick (`Scheduler.advance`), which is what moves the jobs.
+brings the scheduler up to the present (`Scheduler.catch_up`), and sleeps until the next action
+of a job is due (`Clock.wait_until`).
 """
 
 from __future__ import annotations
@@ -51,6 +52,10 @@ class _Live(_Body):
         self._sent()
         return True
 
+    async def _wait(self, due: float) -> None:
+        """Sleep until a job's next action is due, or a heartbeat is."""
+        await self._scheduler.clock.wait_until(min(due, self._last_sent + HEARTBEAT_INTERVAL))
+
 
 class QueueStream(_Live):
     """``queue/data``: the session's messages as they come, until ``close_stream``."""
@@ -64,8 +69,10 @@ class QueueStream(_Live):
         scheduler, session = self._scheduler, self._session
         while not self._done:
             with scheduler.lock:
+                scheduler.catch_up()
                 message = session.messages.popleft() if session.messages else None
                 pending = session.pending
+                due = scheduler.due()
             if message is not None:
                 self._done = message["msg"] == "close_stream"
                 self._sent()
@@ -73,7 +80,7 @@ class QueueStream(_Live):
             if self._heartbeat_due():
                 return gradio.queue_event(gradio.heartbeat())
             if pending:
-                await scheduler.advance()
+                await self._wait(due)
             else:
                 # Nothing of this session is pending (a second reader): Gradio keeps it open.
                 await anyio.sleep(HEARTBEAT_INTERVAL)
@@ -91,6 +98,8 @@ class CallStream(_Live):
         scheduler, run = self._scheduler, self._run
         while True:
             with scheduler.lock:
+                scheduler.catch_up()
+                due = scheduler.due()
                 if run.reader == "delivered":
                     raise StopAsyncIteration
                 if run.call_chunks:
@@ -101,7 +110,7 @@ class CallStream(_Live):
                     return chunk
             if self._heartbeat_due():
                 return gradio.call_event("heartbeat", None)
-            await scheduler.advance()
+            await self._wait(due)
 
     async def aclose(self) -> None:
         """A reader gone before the result loses it: a new GET gets "404: Not Found"."""

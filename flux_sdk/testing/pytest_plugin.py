@@ -46,6 +46,7 @@ def fake_space(request: pytest.FixtureRequest) -> FakeSpace:
     Give ``fake_space.url`` and ``http_transport=fake_space`` to the client under test.
     """
     from .._spaces import SpaceDescriptor
+    from ._clock import DEFAULT_STEP_DELAY
     from ._space import FakeSpace
 
     marker = request.node.get_closest_marker("fake_space")
@@ -61,7 +62,7 @@ def fake_space(request: pytest.FixtureRequest) -> FakeSpace:
         concurrency=_optional(options, "concurrency", int, 1),
         max_size=_optional(options, "max_size", int, None),
         faults=_option(options, "faults", bool, False),
-        step_delay=_seconds(options.get("step_delay", 0.0)),
+        step_delay=_seconds(options.get("step_delay", DEFAULT_STEP_DELAY)),
         url=_option(options, "url", str, "http://127.0.0.1:7860"),
         space=_space(options.get("space", "flux-schnell"), SpaceDescriptor),
     )

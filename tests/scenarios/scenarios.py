@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import cast
 
@@ -25,6 +26,7 @@ from flux_sdk import (
     Event,
     FluxClient,
     FluxError,
+    FluxTimeoutError,
     Generation,
     Log,
     Preview,
@@ -136,6 +138,8 @@ def normalise_error(error: BaseException) -> Item:
             error.status_code,
             retry_after,
         )
+    if isinstance(error, FluxTimeoutError):
+        return ("raised", "FluxTimeoutError", error.phase, error.seconds)
     return ("raised", type(error).__name__)
 
 
@@ -238,6 +242,84 @@ class Observer(httpx.AsyncBaseTransport):
         if "/call/infer/" in path:
             self.call_stream_open.set()
         return response
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+class Wiretap(httpx.AsyncBaseTransport):
+    """Wraps a transport to note what the client does not show: its ``/cancel`` requests and
+    the last words of each job's stream (``process_completed`` and ``close_stream``, or the
+    ``/call/`` stream's ``complete`` or ``error``), as the client read them.
+
+    Thread-safe and free of event-loop objects: the sync client's loop thread uses it too.
+    """
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, target: Target) -> None:
+        self._inner = inner
+        self._target = target
+        self._lock = threading.Lock()
+        self._cancels: list[Item] = []
+        self._ends: list[Item] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self._inner.handle_async_request(request)
+        path = request.url.path
+        if path.endswith("/cancel"):
+            await response.aread()
+            with self._lock:
+                self._cancels.append(("cancel", response.status_code, response.json()))
+        elif path.endswith("/queue/data") or "/call/infer/" in path:
+            assert isinstance(response.stream, httpx.AsyncByteStream)
+            return httpx.Response(
+                response.status_code,
+                headers=response.headers,
+                stream=_Tapped(response.stream, self._note),
+                extensions=response.extensions,
+                request=request,
+            )
+        return response
+
+    def _note(self, event: str, data: object) -> None:
+        shown = normalise_message(data, self._target)
+        message = cast("dict[str, object]", data) if isinstance(data, dict) else {}
+        last = event in ("complete", "error") or message.get("msg") in (
+            "process_completed",
+            "close_stream",
+        )
+        if last:
+            with self._lock:
+                self._ends.append((event or "data", shown))
+
+    def observed(self) -> Observed:
+        """The cancels sent (with the Space's answers), then how the streams ended."""
+        with self._lock:
+            return [*self._cancels, ("ends", tuple(self._ends))]
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+class _Tapped(httpx.AsyncByteStream):
+    """A response body passed on unchanged, its SSE events shown to ``note`` as they pass."""
+
+    def __init__(self, inner: httpx.AsyncByteStream, note: Callable[[str, object], None]) -> None:
+        self._inner = inner
+        self._note = note
+        self._buffer = b""
+        self._event = ""
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._inner:
+            self._buffer += chunk
+            *lines, self._buffer = self._buffer.split(b"\n")
+            for line in lines:
+                text = line.decode().rstrip("\r")
+                if text.startswith("event: "):
+                    self._event = text[7:]
+                elif text.startswith("data: "):
+                    self._note(self._event, cast(object, json.loads(text[6:])))
+            yield chunk
 
     async def aclose(self) -> None:
         await self._inner.aclose()
@@ -469,6 +551,160 @@ async def sync_client(target: Target) -> Observed:
         return observed
 
     return await anyio.to_thread.run_sync(work)
+
+
+# -- time: timeouts, leaving a stream, queue contention --------------------------------------------
+# A [slow] step takes SLOW_STEP_DELAY (0.25 s) on both sides, so a 12-step job lasts 3 s: the
+# client's time limits, and a cancel after leaving, land while it runs.
+
+SLOW_JOB = "[slow] a long job"
+SLOW_STEPS = 12
+
+
+async def worker_freed(target: Target) -> Item:
+    """Whether the worker is free at once: a job run right after a cancel ends within 2 s.
+
+    The cancelled [slow] job, had it kept running, would hold the one worker longer than that.
+    """
+    async with target.client() as client:
+        try:
+            await client.generate("after the cancel", num_inference_steps=1, timeout=2.0)
+        except FluxError as error:
+            return ("after", *normalise_error(error))
+    return ("after", "completed")
+
+
+def _timeout_total(protocol: ProtocolName) -> Scenario:
+    async def scenario(target: Target) -> Observed:
+        tap = Wiretap(target.transport(), target)
+        async with target.client(protocol=protocol, transport=tap) as client:
+            try:
+                await client.generate(SLOW_JOB, num_inference_steps=SLOW_STEPS, timeout=0.5)
+                observed: Observed = [("returned",)]
+            except FluxError as error:
+                observed = [normalise_error(error)]
+        return [*observed, *tap.observed(), await worker_freed(target)]
+
+    scenario.__doc__ = (
+        f"A total timeout on a 3 s [slow] job ({protocol} protocol): FluxTimeoutError('total'),"
+        " and the job is cancelled on the Space."
+    )
+    return scenario
+
+
+async def sync_timeout_call(target: Target) -> Observed:
+    """The sync client's total timeout on a [slow] /call/ job: raised, the job cancelled."""
+
+    def work() -> Observed:
+        tap = Wiretap(target.transport(), target)
+        with FluxClient(target.url, protocol="call", http_transport=tap, max_retries=0) as client:
+            try:
+                client.generate(SLOW_JOB, num_inference_steps=SLOW_STEPS, timeout=0.5)
+                observed: Observed = [("returned",)]
+            except FluxError as error:
+                observed = [normalise_error(error)]
+        return [*observed, *tap.observed()]
+
+    return [*await anyio.to_thread.run_sync(work), await worker_freed(target)]
+
+
+async def leave_after_progress_async(target: Target) -> Observed:
+    """Leaving an async queue stream at the first Progress of a [slow] job cancels the job."""
+    tap = Wiretap(target.transport(), target)
+    events: list[Event] = []
+    async with (
+        target.client(protocol="queue", transport=tap) as client,
+        client.stream(SLOW_JOB, num_inference_steps=SLOW_STEPS) as stream,
+    ):
+        async for event in stream:
+            events.append(event)
+            if isinstance(event, Progress):
+                break
+    return [*normalise_events(events, target), *tap.observed(), await worker_freed(target)]
+
+
+async def leave_after_progress_sync(target: Target) -> Observed:
+    """The same with the sync client, whose reader runs ahead on its loop thread."""
+
+    def work() -> Observed:
+        tap = Wiretap(target.transport(), target)
+        events: list[Event] = []
+        with (
+            FluxClient(target.url, protocol="queue", http_transport=tap, max_retries=0) as client,
+            client.stream(SLOW_JOB, num_inference_steps=SLOW_STEPS) as stream,
+        ):
+            for event in stream:
+                events.append(event)
+                if isinstance(event, Progress):
+                    break
+        return [*normalise_events(events, target), *tap.observed()]
+
+    return [*await anyio.to_thread.run_sync(work), await worker_freed(target)]
+
+
+async def leave_call_async(target: Target) -> Observed:
+    """Cancelling the task that follows a [slow] /call/ job: the cancel, the stream's end."""
+    tap = Wiretap(target.transport(), target)
+    observer = Observer(tap)
+    events: list[Event] = []
+    async with (
+        target.client(protocol="call", transport=observer) as client,
+        anyio.create_task_group() as group,
+    ):
+
+        async def follow() -> None:
+            async with client.stream(SLOW_JOB, num_inference_steps=SLOW_STEPS) as stream:
+                async for event in stream:
+                    events.append(event)
+
+        group.start_soon(follow)
+        await observer.call_stream_open.wait()
+        group.cancel_scope.cancel()
+    return [*normalise_events(events, target), *tap.observed(), await worker_freed(target)]
+
+
+async def queue_contention(target: Target) -> Observed:
+    """One worker, three [slow] jobs: the second waits at rank 0, the third at rank 1, then 0."""
+    await wait_until_idle(target)
+    seen: dict[str, Observed] = {}
+    async with target.client(protocol="queue") as client:
+        started, queued = anyio.Event(), anyio.Event()
+
+        async def job(name: str, steps: int) -> None:
+            observed = seen.setdefault(name, [])
+            async with client.stream(
+                f"[slow] job {name}", seed=1, randomize_seed=False, num_inference_steps=steps
+            ) as stream:
+                async for event in stream:
+                    if isinstance(event, Queued):
+                        item: Item = ("queued", event.rank, event.queue_size)
+                        queued.set()
+                    else:
+                        item = normalise_events([event], target)[0]
+                    if not observed or observed[-1] != item:
+                        observed.append(item)
+                    if isinstance(event, Started):
+                        started.set()
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(job, "first", 4)
+            await started.wait()
+            queued = anyio.Event()
+            group.start_soon(job, "second", 1)
+            await queued.wait()
+            group.start_soon(job, "third", 1)
+    return [(name, *observed) for name, observed in sorted(seen.items())]
+
+
+TIME_SCENARIOS: dict[str, Scenario] = {
+    **{f"timeout_total_{protocol}": _timeout_total(protocol) for protocol in PROTOCOLS},
+    "sync_timeout_call": sync_timeout_call,
+    "leave_after_progress_async": leave_after_progress_async,
+    "leave_after_progress_sync": leave_after_progress_sync,
+    "leave_call_async": leave_call_async,
+    "queue_contention": queue_contention,
+}
+"""The scenarios that depend on the Space's time (part of `SCENARIOS`)."""
 
 
 # -- wire-level scenarios --------------------------------------------------------------------------
@@ -797,6 +1033,7 @@ SCENARIOS: dict[str, Scenario] = {
     "wire_unknown_ids": wire_unknown_ids,
     "wire_cancel": wire_cancel,
     "wire_file": wire_file,
+    **TIME_SCENARIOS,
 }
 """Every scenario by name; each runs against the fake and the real server of one line."""
 

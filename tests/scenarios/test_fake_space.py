@@ -8,6 +8,7 @@ import datetime
 import doctest
 import importlib
 import json
+import math
 import os
 import re
 import subprocess
@@ -17,6 +18,7 @@ from pathlib import Path
 import anyio
 import httpx
 import pytest
+from anyio.abc import TaskStatus
 
 from flux_sdk import (
     FLUX_DEV,
@@ -25,6 +27,7 @@ from flux_sdk import (
     Event,
     FluxClient,
     FluxConnectionError,
+    FluxTimeoutError,
     Generation,
     GPUUnavailableError,
     JobFailedError,
@@ -347,6 +350,65 @@ async def test_leaving_a_stream_cancels_the_job(space: FakeSpace, protocol: Prot
     assert after.seed >= 0
 
 
+# -- time ------------------------------------------------------------------------------------------
+
+
+def test_leaving_a_sync_stream_cancels_the_job(space: FakeSpace) -> None:
+    # The sync client's reader runs ahead on its own thread: the job must not.
+    space.respond(Result(), Result(), Result(), steps=12, step_delay=0.05)
+    with FluxClient(space.url, http_transport=space) as client:
+        for _ in range(3):
+            with client.stream("a long job") as stream:
+                for event in stream:
+                    if isinstance(event, Progress):
+                        break
+    assert [job.status for job in space.jobs] == ["cancelled"] * 3
+    assert len([request for request in space.requests if request.path.endswith("/cancel")]) == 3
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_a_job_nobody_reads_still_runs(protocol: ProtocolName) -> None:
+    space = FakeSpace(step_delay=0)
+    async with httpx.AsyncClient(base_url=space.url, transport=space) as http:
+        data = ["a fox", 1, False, 256, 256, 3]
+        if protocol == "queue":
+            body = {"data": data, "fn_index": 2, "session_hash": "s1"}
+            await http.post("/gradio_api/queue/join", json=body)
+        else:
+            await http.post("/gradio_api/call/infer", json={"data": data})
+    assert [job.status for job in space.jobs] == ["completed"]
+
+
+async def test_a_total_timeout_sees_the_fakes_time(space: FakeSpace) -> None:
+    space.respond(Result(), step_delay=math.inf)
+    async with client_for(space) as client:
+        with pytest.raises(FluxTimeoutError) as caught:
+            await client.generate("a stuck job", timeout=0.2)
+    assert (caught.value.phase, caught.value.seconds) == ("total", 0.2)
+    assert space.jobs[0].status == "cancelled"
+
+
+async def test_jobs_wait_while_the_worker_is_busy(space: FakeSpace) -> None:
+    space.respond(Result(), Result(), steps=2, step_delay=0.1)
+
+    async def follow(prompt: str, *, task_status: TaskStatus[None]) -> None:
+        async with client.stream(prompt) as stream:
+            followed = aiter(stream)
+            await anext(followed)  # its first Queued: it joined
+            task_status.started()
+            async for _ in followed:
+                pass
+
+    events: list[Event] = []
+    async with client_for(space) as client, anyio.create_task_group() as group:
+        for prompt in ("running", "waiting"):
+            await group.start(follow, prompt)
+        events = await events_of(space, "third", steps=1)
+    queued = [(event.rank, event.queue_size) for event in events if isinstance(event, Queued)]
+    assert queued == [(1, 2), (0, 1)]
+    assert [job.status for job in space.jobs] == ["completed"] * 3
+
+
 # -- clients, hosts, pools -------------------------------------------------------------------------
 
 
@@ -397,6 +459,8 @@ def test_arguments_are_checked() -> None:
         FakeSpace().respond(steps=-1)
     with pytest.raises(ValueError, match="count"):
         FakeSpace().queue_ahead(-1)
+    with pytest.raises(ValueError, match="step_delay"):
+        FakeSpace().respond(step_delay=-0.5)
     assert repr(FakeSpace(gradio="5.50.0")) == (
         "FakeSpace(url='http://127.0.0.1:7860', gradio='5.50.0')"
     )
