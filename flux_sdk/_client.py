@@ -30,7 +30,7 @@ from ._jobs import AsyncJob, BatchItem, JobRun, Planned, finishing_order, follow
 from ._models import Event, GenerateParams, GenerateRequest, Generation
 from ._options import CallOptions, CallSettings, GenerateKeywords, split_keywords
 from ._spaces import SpaceDescriptor, resolve_space
-from ._transport import JobOptions, Transport
+from ._transport import JobOptions, Transport, close_events
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -109,12 +109,8 @@ class AsyncEventStream:
 
     async def close(self) -> None:
         """Stop following the job; cancels it on the Space if it has not finished."""
-        try:
-            await self._events.aclose()
-        except RuntimeError as exc:
-            # The client's close() is ending this job at the same moment, and waits for it.
-            if "already running" not in str(exc):
-                raise
+        # The client's close() may be ending this job at the same moment, and waits for it.
+        await close_events(self._events)
 
 
 class AsyncFluxClient:

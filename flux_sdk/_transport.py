@@ -174,11 +174,20 @@ class _Closing:
         return self._events
 
     async def __aexit__(self, *exc_info: object) -> None:
-        try:
-            await self._events.aclose()
-        except RuntimeError as exc:
-            if "already running" not in str(exc):
-                raise
+        await close_events(self._events)
+
+
+async def close_events(events: AsyncGenerator[Event, None]) -> None:
+    """Close a job's events (cancelling the job if it has not ended), once.
+
+    Someone else may be closing them at the same moment (a loop's end finalises every async
+    generator at once; a client's close() ends its jobs): that close does the work.
+    """
+    try:
+        await events.aclose()
+    except RuntimeError as exc:
+        if "already running" not in str(exc):
+            raise
 
 
 class Transport:
@@ -808,4 +817,4 @@ async def _close_quietly(response: httpx.Response) -> None:
             await response.aclose()
 
 
-__all__ = ["Transport"]
+__all__ = ["JobOptions", "Transport", "close_events"]
