@@ -84,6 +84,7 @@ class AsyncEventStream:
         self._transport = transport
         self._tracked = False
 
+    # Written out, not inherited: a shared private base would show in the API reference.
     async def __aenter__(self) -> Self:
         return self
 
@@ -243,6 +244,7 @@ class AsyncFluxClient:
         twin._settings = settings
         return twin
 
+    # Written out, not inherited: a shared private base would show in the API reference.
     async def __aenter__(self) -> Self:
         return self
 

@@ -287,6 +287,7 @@ class Call:
         if self._loops.closed:  # closed meanwhile, by another thread: too late to join in
             self._scope.cancel()
 
+    # The protocol's own signature, as every context manager in the package spells it.
     async def __aexit__(
         self,
         exc_type: type[BaseException] | None,

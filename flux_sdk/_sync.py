@@ -100,6 +100,7 @@ class EventStream:
         self._scope = scope
         self._finalizer = weakref.finalize(self, call_on_loop, self._loop, scope.cancel)
 
+    # Written out, not inherited: a shared private base would show in the API reference.
     def __enter__(self) -> Self:
         return self
 
@@ -367,6 +368,7 @@ class FluxClient:
     def __repr__(self) -> str:
         return f"FluxClient(base_url={self.base_url!r}, protocol={self._async.protocol!r})"
 
+    # Written out, not inherited: a shared private base would show in the API reference.
     def __enter__(self) -> Self:
         return self
 

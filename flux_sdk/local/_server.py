@@ -138,6 +138,7 @@ class LocalSpace:
             return f"<LocalSpace {self._url} pid={process.pid} running>"
         return f"<LocalSpace python={self.python!r} stopped>"
 
+    # The protocol's own signature, as every context manager in the package spells it.
     def __enter__(self) -> LocalSpace:
         self.start()
         return self
