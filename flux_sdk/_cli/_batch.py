@@ -13,6 +13,10 @@ each job downloads its image as soon as the Space made it. One failure loses not
 Ctrl-C (or SIGTERM) cancels the scope of the jobs, which cancels every job still running on
 the Space too (the client does it as the jobs unwind); `run_batch` then returns the partial
 result, and the command prints it before exiting 130 (143).
+
+Resuming: each saved image gets its line in the directory's manifest (`Manifest`), and a re-run
+skips the prompts the manifest vouches for; they are never sent. When every prompt is skipped,
+no Space is contacted (and ``--url local`` starts none).
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ from ._errors import (
 )
 from ._generate import request_for
 from ._local import require_gradio
+from ._manifest import MANIFEST_NAME, Manifest, Recipe
 from ._output import OutputMode, print_json, print_line, report
 from ._session import open_session
 
@@ -166,12 +171,14 @@ class PromptReport:
         path: Where its image was saved, or None.
         seed: The seed the Space used, or None.
         failure: Why it has no image (`describe`'s one-line message and class), or None.
+        skipped: Its image was already there, from an earlier run (the manifest says so).
     """
 
     prompt: PromptLine
     path: Path | None = None
     seed: int | None = None
     failure: Failure | None = None
+    skipped: bool = False
 
     def to_json(self) -> dict[str, object]:
         """One entry of the JSON output's ``results``."""
@@ -183,6 +190,7 @@ class PromptReport:
             "seed": self.seed,
             "error": self.failure.message if self.failure is not None else None,
             "error_class": self.failure.error if self.failure is not None else None,
+            "skipped": self.skipped,
         }
 
     def failure_line(self) -> str:
@@ -221,9 +229,22 @@ class BatchResult:
         return sum(outcome.failure is not None for outcome in self.outcomes)
 
     @property
+    def skipped(self) -> int:
+        """The prompts whose image was already there (not sent)."""
+        return sum(outcome.skipped for outcome in self.outcomes)
+
+    @property
     def succeeded(self) -> int:
-        """The prompts whose image was saved."""
-        return len(self.outcomes) - self.failed
+        """The prompts whose image this run saved."""
+        return len(self.outcomes) - self.failed - self.skipped
+
+    def failed_by_class(self) -> dict[str, int]:
+        """How many prompts failed with each error class, most first (then by name)."""
+        counts: dict[str, int] = {}
+        for outcome in self.outcomes:
+            if outcome.failure is not None:
+                counts[outcome.failure.error] = counts.get(outcome.failure.error, 0) + 1
+        return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
     def to_json(self) -> dict[str, object]:
         """The JSON object printed on stdout in machine-readable mode."""
@@ -231,6 +252,8 @@ class BatchResult:
             "results": [outcome.to_json() for outcome in self.outcomes],
             "failed": self.failed,
             "succeeded": self.succeeded,
+            "skipped": self.skipped,
+            "failed_by_class": self.failed_by_class(),
         }
 
     def summary(self) -> str:
@@ -239,14 +262,16 @@ class BatchResult:
         if total == 0:
             return "no prompts in the file: nothing to do"
         lines = [f"{self.succeeded} of {total} images saved in {self.directory}"]
+        if self.skipped:
+            lines[0] += f", {self.skipped} skipped (already there)"
         if self.interrupted is not None:
             lines[0] = f"interrupted: {lines[0]}"
         if self.failed:
-            unfinished = sum(
-                outcome.failure is not None and outcome.failure.error in _INTERRUPTS
-                for outcome in self.outcomes
-            )
+            by_class = self.failed_by_class()
+            unfinished = sum(by_class.pop(name, 0) for name in _INTERRUPTS)
             counts = [f"{self.failed - unfinished} failed"] if self.failed > unfinished else []
+            if len(by_class) > 1:  # each line says why; with several reasons, how many each
+                counts[0] += f" ({', '.join(f'{n} {name}' for name, n in by_class.items())})"
             counts += [f"{unfinished} not finished"] if unfinished else []
             lines[0] += f"; {', '.join(counts)}:"
             lines.extend(
@@ -320,13 +345,14 @@ def run_batch(
         stream: The terminal stream for the display; defaults to stderr.
 
     Returns:
-        Each prompt's outcome. After Ctrl-C or SIGTERM, `BatchResult.interrupted` is set and
+        Each prompt's outcome; the prompts whose image the directory's manifest vouches for
+        are skipped (not sent). After Ctrl-C or SIGTERM, `BatchResult.interrupted` is set and
         the jobs that were still running have been cancelled on the Space.
 
     Raises:
         UsageError: The prompt file cannot be read, or ``--url local`` without Gradio.
         InvalidRequestError: A value is out of range (nothing was contacted or started).
-        OutputError: The output directory cannot be created.
+        OutputError: The output directory cannot be created, or its manifest read.
         LocalSpaceError: The local Space did not start.
         KeyboardInterrupt: Ctrl-C before the batch started (while the local Space starts).
     """
@@ -343,28 +369,66 @@ def run_batch(
         ) from exc
     if not jobs:
         return BatchResult(outcomes=(), directory=directory)
-    if options.url == LOCAL:
-        require_gradio()
-    progress = _Progress(total=len(jobs))
+    manifest = Manifest(directory)
+    skipped = _already_there(manifest, jobs, options)
+    to_run = [(prompt, request) for prompt, request in jobs if prompt.index not in skipped]
+    progress = _Progress(total=len(to_run))
     interrupted: KeyboardInterrupt | None = None
-    with ExitStack() as stack:
-        display = open_display(live=live, stream=stream or sys.stderr)
-        url = open_session(stack, display, options)
-        batch = _Batch(url, options, context, directory, display, progress)
-        try:
-            with _signals_restored():
-                interrupted = anyio.run(_run_jobs, batch, jobs)
-        except KeyboardInterrupt as exc:
-            # Where the loop cannot listen for signals (Windows), Ctrl-C cancels the whole
-            # run, the jobs with it (on the Space too), and arrives here.
-            interrupted = exc
+    if to_run:
+        if options.url == LOCAL:
+            require_gradio()
+        with ExitStack() as stack:
+            display = open_display(live=live, stream=stream or sys.stderr)
+            if skipped:
+                display.log(
+                    f"skipping {len(skipped)} prompts whose images are already in {directory} "
+                    f"({MANIFEST_NAME})",
+                    "info",
+                )
+            url = open_session(stack, display, options)
+            batch = _Batch(url, options, context, directory, display, progress, manifest)
+            try:
+                with _signals_restored():
+                    interrupted = anyio.run(_run_jobs, batch, to_run)
+            except KeyboardInterrupt as exc:
+                # Where the loop cannot listen for signals (Windows), Ctrl-C cancels the whole
+                # run, the jobs with it (on the Space too), and arrives here.
+                interrupted = exc
     outcomes: list[PromptReport] = []
     for prompt, _ in jobs:
-        outcome = progress.outcomes.get(prompt.index)
+        outcome = skipped.get(prompt.index) or progress.outcomes.get(prompt.index)
         if outcome is None:  # only when interrupted: the job was cancelled
             outcome = _not_finished(prompt, interrupted or KeyboardInterrupt())
         outcomes.append(outcome)
     return BatchResult(outcomes=tuple(outcomes), directory=directory, interrupted=interrupted)
+
+
+def _recipe(prompt: PromptLine, request: GenerateRequest, options: BatchOptions) -> Recipe:
+    return Recipe.of(prompt.index, request, space=options.space, url=options.url)
+
+
+def _already_there(
+    manifest: Manifest, jobs: list[tuple[PromptLine, GenerateRequest]], options: BatchOptions
+) -> dict[int, PromptReport]:
+    """The skipped outcome of each prompt, by index, whose image the manifest vouches for.
+
+    Raises:
+        OutputError: The manifest is there but cannot be read.
+    """
+    try:
+        manifest.load()
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise OutputError(f"cannot read {manifest.path}: {reason}; choose another -o") from exc
+    skipped: dict[int, PromptReport] = {}
+    for prompt, request in jobs:
+        entry = manifest.complete(_recipe(prompt, request, options), prompt.filename)
+        if entry is not None:
+            path = manifest.directory / entry.file
+            skipped[prompt.index] = PromptReport(
+                prompt, path=path, seed=entry.used_seed, skipped=True
+            )
+    return skipped
 
 
 @dataclass(frozen=True)
@@ -377,6 +441,24 @@ class _Batch:
     directory: Path
     display: Display
     progress: _Progress
+    manifest: Manifest
+
+    def saved(
+        self, prompt: PromptLine, request: GenerateRequest, path: Path, seed: int
+    ) -> PromptReport:
+        """The outcome of a prompt whose image is at ``path``, once the manifest records it.
+
+        Without its line the image would be made again by a re-run, so a manifest that cannot
+        be written fails the prompt.
+        """
+        try:
+            self.manifest.record(_recipe(prompt, request, self.options), path, seed)
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            where = self.manifest.path
+            error = OutputError(f"cannot record {path.name} in {where}: {reason}")
+            return self.failed(prompt, error)
+        return PromptReport(prompt, path=path, seed=seed)
 
     def finish(self, outcome: PromptReport) -> None:
         """Record ``outcome``, print its line above the bar, and advance the bar."""
@@ -431,7 +513,7 @@ async def _run_jobs(
                     error = OutputError(f"cannot write {path}: {reason}; choose another -o")
                     outcome = batch.failed(prompt, error)
                 else:
-                    outcome = PromptReport(prompt, path=path, seed=generation.seed)
+                    outcome = batch.saved(prompt, request, path, generation.seed)
             batch.finish(outcome)
 
         async def watch_signals(scope: anyio.CancelScope) -> None:

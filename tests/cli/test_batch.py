@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -207,6 +208,7 @@ def test_the_json_result() -> None:
                 "seed": 1,
                 "error": None,
                 "error_class": None,
+                "skipped": False,
             },
             {
                 "line": 3,
@@ -216,18 +218,81 @@ def test_the_json_result() -> None:
                 "seed": None,
                 "error": "the job failed on the Space: boom",
                 "error_class": "JobFailedError",
+                "skipped": False,
             },
         ],
         "failed": 1,
         "succeeded": 1,
+        "skipped": 0,
+        "failed_by_class": {"JobFailedError": 1},
     }
 
 
 def test_an_empty_batch() -> None:
     result = _result()
     assert result.failure() is None
-    assert result.to_json() == {"results": [], "failed": 0, "succeeded": 0}
+    assert result.to_json() == {
+        "results": [],
+        "failed": 0,
+        "succeeded": 0,
+        "skipped": 0,
+        "failed_by_class": {},
+    }
     assert "no prompts" in result.summary()
+
+
+def _skipped(index: int) -> PromptReport:
+    path = Path(f"out/{index:04d}-a-fox.webp")
+    return PromptReport(_prompt(index), path=path, seed=index, skipped=True)
+
+
+def test_the_summary_counts_saved_skipped_and_failed() -> None:
+    result = _result(_skipped(1), _saved(2), _failed(3), _skipped(4))
+    assert (result.succeeded, result.skipped, result.failed) == (1, 2, 1)
+    assert result.summary().splitlines() == [
+        "1 of 4 images saved in out, 2 skipped (already there); 1 failed:",
+        '  line 4 "[error] boom": the job failed on the Space: boom',
+    ]
+    failure = result.failure()
+    assert failure is not None
+    assert (failure.exit_code, failure.message) == (
+        ExitCode.BATCH_INCOMPLETE,
+        "1 of 4 prompts failed",
+    )
+    body = result.to_json()
+    assert (body["succeeded"], body["skipped"], body["failed"]) == (1, 2, 1)
+    entries = cast("list[dict[str, object]]", body["results"])
+    assert [entry["skipped"] for entry in entries] == [True, False, False, True]
+
+
+def test_every_prompt_skipped_is_success() -> None:
+    result = _result(_skipped(1), _skipped(2))
+    assert result.failure() is None
+    assert result.summary() == "0 of 2 images saved in out, 2 skipped (already there)"
+
+
+def test_failures_of_several_classes_are_counted_by_class() -> None:
+    stopped = Failure(ExitCode.INTERRUPTED, "KeyboardInterrupt", "not finished")
+    result = BatchResult(
+        outcomes=(
+            _failed(1, GPU),
+            _failed(2),
+            _failed(3, GPU),
+            PromptReport(_prompt(4), failure=stopped),
+        ),
+        directory=Path("out"),
+        interrupted=KeyboardInterrupt(),
+    )
+    assert result.failed_by_class() == {
+        "GPUUnavailableError": 2,
+        "JobFailedError": 1,
+        "KeyboardInterrupt": 1,
+    }
+    assert result.summary().splitlines()[0] == (
+        "interrupted: 0 of 4 images saved in out; "
+        "3 failed (2 GPUUnavailableError, 1 JobFailedError), 1 not finished:"
+    )
+    assert result.to_json()["failed_by_class"] == result.failed_by_class()
 
 
 # -- the command line -----------------------------------------------------------------------------

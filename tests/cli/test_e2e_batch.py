@@ -21,6 +21,7 @@ from typing import cast
 
 import pytest
 
+from flux_sdk._cli._manifest import MANIFEST_NAME
 from tests.cli._run import FLUX, LIMIT, environment, run_flux, run_in_terminal
 
 from .conftest import Server
@@ -76,6 +77,7 @@ def test_a_failed_prompt_exits_19_and_the_others_are_saved(server: Server, tmp_p
         "seed": fox["seed"],
         "error": None,
         "error_class": None,
+        "skipped": False,
     }
     assert isinstance(fox["seed"], int)
     assert boom == {
@@ -86,11 +88,13 @@ def test_a_failed_prompt_exits_19_and_the_others_are_saved(server: Server, tmp_p
         "seed": None,
         "error": "the job failed on the Space: boom",
         "error_class": "JobFailedError",
+        "skipped": False,
     }
     assert lighthouse["path"] == str(tmp_path / "out" / "0003-a-lighthouse.webp")
     saved = sorted(path.name for path in (tmp_path / "out").iterdir())
-    assert saved == ["0001-a-red-fox-in-fresh-snow.webp", "0003-a-lighthouse.webp"]
-    assert all(is_webp(tmp_path / "out" / name) for name in saved)
+    # and the manifest, a line per image (see test_e2e_resume.py)
+    assert saved == ["0001-a-red-fox-in-fresh-snow.webp", "0003-a-lighthouse.webp", MANIFEST_NAME]
+    assert all(is_webp(tmp_path / "out" / name) for name in saved[:2])
     assert one_json(result.stderr) == {
         "error": "BatchIncomplete",
         "message": "1 of 3 prompts failed",
