@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 from typing import cast
 
@@ -350,3 +351,13 @@ def test_bad_batch_command_lines(argv: list[str]) -> None:
     with pytest.raises(CommandLineError) as raised:
         parse_args(argv)
     assert raised.value.usage.startswith("usage: flux batch")
+
+
+def test_the_docs_show_the_json_result_with_every_key() -> None:
+    docs = (Path(__file__).parents[2] / "docs" / "cli.md").read_text(encoding="utf-8")
+    section = docs.split("## `flux batch`")[1].split("### With `--json`")[1]
+    example = json.loads(section.split("```json\n")[1].split("\n```")[0])
+    body = _result(_saved(1), _failed(2)).to_json()
+    assert list(example) == list(body)
+    entries = cast("list[dict[str, object]]", body["results"])
+    assert [list(entry) for entry in example["results"]] == [list(entry) for entry in entries]

@@ -138,3 +138,11 @@ def test_lines_that_are_not_entries_are_ignored(tmp_path: Path) -> None:
     assert manifest.complete(_recipe(), FILE) is None
     assert manifest.complete(_recipe(), "../outside.webp") is None
     assert Entry.from_line(good.to_line()) == good
+
+
+def test_the_docs_show_a_line_with_every_key(tmp_path: Path) -> None:
+    docs = (Path(__file__).parents[2] / "docs" / "cli.md").read_text(encoding="utf-8")
+    section = docs.split("### Resuming a batch")[1].split("\n## ")[0]
+    example = json.loads(section.split("```json\n")[1].split("\n```")[0])
+    line = Manifest(tmp_path).record(_recipe(), _saved(tmp_path), used_seed=1).to_line()
+    assert list(example) == list(json.loads(line))
