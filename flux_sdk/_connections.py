@@ -286,6 +286,8 @@ class FramedTransport(httpx.AsyncBaseTransport):
         http2: bool = False,
     ) -> None:
         proxy_url = httpx.Proxy(proxy) if proxy else None
+        self.limits = limits
+        """The pool's limits (connections, kept-alive ones, their expiry)."""
         self._pool = _pool(proxy_url, limits, ssl_context(verify), http2)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:

@@ -16,11 +16,11 @@ import threading
 from urllib.parse import urlsplit
 
 import anyio
-import httpx
 import psutil
 import pytest
 
 from flux_sdk import AsyncFluxClient, Completed, FluxClient, Generation, Timeout
+from flux_sdk._connections import FramedTransport
 
 pytestmark = pytest.mark.load
 
@@ -45,8 +45,8 @@ def connections_to(port: int) -> int:
 
 def pool_limit(client: AsyncFluxClient) -> int:
     transport = client._transport._http._transport
-    assert isinstance(transport, httpx.AsyncHTTPTransport)
-    limit = transport._pool._max_connections
+    assert isinstance(transport, FramedTransport)
+    limit = transport.limits.max_connections
     assert limit is not None
     return limit
 
