@@ -19,8 +19,7 @@ class Reasoning(ResponseType):
     ) -> None: ...
 
 class MediaResponse(ResponseType):
-    """``Images.async_generate`` keeps only instances of this (and AudioResponse) that are not
-    hidden."""
+    """What ``Images.async_generate`` keeps: instances of this (or AudioResponse), unhidden."""
 
     urls: str | list[str]
     alt: str
