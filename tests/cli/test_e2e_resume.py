@@ -8,6 +8,7 @@ runs: the same command, as a user would run it again.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import signal
 import subprocess
@@ -19,11 +20,11 @@ from typing import cast
 import pytest
 
 from flux_sdk._cli._manifest import MANIFEST_NAME
-from tests.cli._run import FLUX, LIMIT, environment, run_flux
+from tests.cli._run import FLUX, LIMIT, environment, run_flux, run_in_terminal
 from tests.lifecycle._proxy import Relay, Seen
 
 from .conftest import Server
-from .test_e2e_batch import JSONObject, is_webp, one_json, prompt_file, results
+from .test_e2e_batch import ANSI, JSONObject, is_webp, one_json, prompt_file, results
 
 posix_only = pytest.mark.skipif(sys.platform == "win32", reason="sends POSIX signals")
 
@@ -162,3 +163,35 @@ def test_ctrl_c_then_the_same_command_finishes_only_the_rest(relay: Relay, tmp_p
         "0003-a-lighthouse.webp",
     ]
     assert all(is_webp(Path(str(entry["path"]))) for entry in results(body))
+
+
+@posix_only
+def test_ctrl_c_during_a_quota_pause_leaves_the_manifest_consistent(
+    relay: Relay, tmp_path: Path
+) -> None:
+    prompt_file(tmp_path, "a fox", "[quota] a lighthouse")
+    waiting = False
+
+    def interrupt_once_it_waits(output: bytes, process: subprocess.Popen[bytes]) -> None:
+        nonlocal waiting
+        # The replica's quota error says to come back in 6:53: the batch waits, well within
+        # the default --timeout, and -v shows the SDK's line saying so (wrapped, in colour).
+        if not waiting and "(wait_on_quota)." in ANSI.sub("", output.decode(errors="replace")):
+            waiting = True
+            process.send_signal(signal.SIGINT)
+
+    run = run_in_terminal(
+        ["batch", "prompts.txt", "-o", "out", "--concurrency", "1", "--wait-on-quota", "-v",
+         "--url", relay.url],
+        cwd=tmp_path,
+        on_output=interrupt_once_it_waits,
+    )  # fmt: skip
+    assert waiting, run.text
+    assert run.returncode == 130, run.text
+    assert "interrupted: 1 of 2 images saved in out; 1 not finished:" in ANSI.sub("", run.text)
+    out = tmp_path / "out"
+    assert sorted(path.name for path in out.iterdir()) == ["0001-a-fox.webp", MANIFEST_NAME]
+    (line,) = (out / MANIFEST_NAME).read_text(encoding="utf-8").splitlines()
+    entry = cast(JSONObject, json.loads(line))
+    image = (out / "0001-a-fox.webp").read_bytes()
+    assert (entry["size"], entry["sha256"]) == (len(image), hashlib.sha256(image).hexdigest())
