@@ -479,7 +479,8 @@ def build_parser() -> argparse.ArgumentParser:
         "lines starting with # are skipped), --concurrency at a time, and save each as "
         "DIR/NNNN-<slug>.webp as soon as it is done. On a terminal, shows a progress bar and "
         "a summary of the failures; with --json, one JSON object instead. Exits with "
-        "status 19 when some prompts failed.",
+        "status 19 when some prompts failed. Run the same command again to finish the batch: "
+        "the prompts whose images DIR/flux-batch.jsonl records as complete are skipped.",
     )
     batch.add_argument("file", metavar="FILE", help="the prompt file, or - for stdin")
     # Not shared with generate's: -o is a directory here, and required.
@@ -488,7 +489,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--output",
         metavar="DIR",
         required=True,
-        help="the directory for the images (created if missing)",
+        help="the directory for the images (created if missing) and their manifest, "
+        "flux-batch.jsonl",
     )
     batch.add_argument(
         "--concurrency",
