@@ -18,6 +18,7 @@ import flux_sdk._cli._batch
 import flux_sdk._sync
 from flux_sdk import AsyncFluxClient, FluxClient
 from flux_sdk._cli import main
+from flux_sdk._cli._manifest import MANIFEST_NAME
 from flux_sdk.testing import Fail, FakeSpace, Result
 
 JSONObject = dict[str, object]
@@ -87,8 +88,9 @@ def test_a_batch_saves_each_image_under_its_name(
     assert sorted(path.name for path in out.iterdir()) == [
         "0001-a-red-fox.webp",
         "0003-a-fox-again.webp",
+        MANIFEST_NAME,  # a line per image: see test_manifest.py
     ]
-    assert all(_webp(path) for path in out.iterdir())
+    assert all(_webp(path) for path in out.glob("*.webp"))
     error = _json(captured.err)
     assert error == {
         "error": "BatchIncomplete",
@@ -129,8 +131,9 @@ def test_wait_on_quota_waits_and_tries_again(
     assert len(space.jobs) == 2
 
     space.respond(Fail.quota(retry_after=SHORT_WAIT))
+    fresh = str(tmp_path / "fresh")  # in out, the fox's image is there: it would be skipped
     assert (
-        main(["batch", file, "-o", out, "--url", space.url, "--json"]) == 6
+        main(["batch", file, "-o", fresh, "--url", space.url, "--json"]) == 6
     )  # without: quota's code
     assert _results(_json(capsys.readouterr().out))[0]["error_class"] == "QuotaExceededError"
 
@@ -176,7 +179,13 @@ def test_an_empty_prompt_file_does_nothing(
 ) -> None:
     file = _prompts(tmp_path, "# nothing yet", "")
     assert main(["batch", file, "-o", str(tmp_path / "out"), "--url", space.url, "--json"]) == 0
-    assert _json(capsys.readouterr().out) == {"results": [], "failed": 0, "succeeded": 0}
+    assert _json(capsys.readouterr().out) == {
+        "results": [],
+        "failed": 0,
+        "succeeded": 0,
+        "skipped": 0,
+        "failed_by_class": {},
+    }
     assert space.requests == []
 
 
