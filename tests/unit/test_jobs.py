@@ -349,7 +349,9 @@ async def test_leaving_as_completed_early_cancels_the_rest_on_the_space(
             async for item in items:
                 assert item.index == 2
                 break
-        assert space.cancel.call_count == 2
+        # Every hold the Space accepted is cancelled there; one not sent yet is never sent.
+        accepted = sum(1 for prompt in space.sessions.values() if prompt == "hold")
+        assert space.cancel.call_count == accepted
         assert space.streaming == 0
 
 
