@@ -167,7 +167,8 @@ def verify_types(session: nox.Session) -> None:
     environment's before it. It runs from a directory with no ``flux_sdk`` in it. Below 100 %,
     pyright exits 1.
     """
-    env = Path(session.create_tmp()) / "installed"
+    # Absolute: the run below happens from inside it, and nox's tmp path is relative to .nox.
+    env = Path(session.create_tmp()).resolve() / "installed"
     python = str(env / "bin" / "python")
     if not Path(python).exists():
         session.run("uv", "venv", "--quiet", "--python", PYTHON, str(env), external=True)
