@@ -27,6 +27,8 @@ TEST_DEPS = [
     # HTTPS tests: a throwaway CA (tests/faults/test_tls.py); http2=True needs h2.
     "trustme>=1.1",
     "h2>=4.1,<5",
+    # An HTTP/2 server (tests/faults/test_http2.py; tests/_h2space.py serves the replica).
+    "hypercorn>=0.17",
 ]
 TYPE_DEPS = ["mypy>=1.10", "pyright>=1.1.380", "types-psutil", *TEST_DEPS]
 

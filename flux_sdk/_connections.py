@@ -24,6 +24,7 @@ import typing
 from collections.abc import AsyncIterator, Generator, Iterable
 from urllib.request import getproxies
 
+import anyio
 import httpcore
 import httpx
 
@@ -262,16 +263,67 @@ def _httpx_errors() -> Generator[None, None, None]:
 class _ResponseStream(httpx.AsyncByteStream):
     def __init__(self, stream: typing.AsyncIterable[bytes]) -> None:
         self._stream = stream
+        self._ended = False
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         with _httpx_errors():
             async for part in self._stream:
                 yield part
+        self._ended = True
 
     async def aclose(self) -> None:
+        if not self._ended:
+            await _release_h2_stream(self._stream)
         aclose = getattr(self._stream, "aclose", None)
         if aclose is not None:
             await aclose()
+
+
+async def _release_h2_stream(stream: object) -> None:
+    """Reset an HTTP/2 response's stream left before its end, and return its unread bytes' window.
+
+    httpcore 1.0 does neither (encode/httpcore#943, closed unfixed): the Space goes on sending
+    the rest of a stream nobody reads (a job's events after its stream is left, an image after
+    ``max_download_bytes``), those bytes are never acknowledged, and once they add up to the
+    connection's receive window (16 MiB) every stream on that connection stalls, jobs included.
+    A stream the Space never ends also stays open in h2's count until 100 of them refuse every
+    new request. Over HTTP/1.1 httpcore closes such a connection, which says the same to the
+    Space; over HTTP/2 it is this RST_STREAM.
+
+    httpcore has no public handle on the h2 state (the reason its fix was never merged): this
+    reaches for the few attributes it needs and does nothing if any has changed.
+    """
+    inner = getattr(stream, "_stream", None)  # the pool's wrapper, around the connection's
+    connection: typing.Any = getattr(inner, "_connection", None)
+    request = getattr(inner, "_request", None)
+    stream_id = getattr(inner, "_stream_id", None)
+    if not (
+        isinstance(connection, httpcore.AsyncHTTP2Connection)
+        and isinstance(request, httpcore.Request)
+        and isinstance(stream_id, int)
+    ):
+        return
+    import h2.errors
+    import h2.events
+
+    state: typing.Any = getattr(connection, "_h2_state", None)
+    events: typing.Any = getattr(connection, "_events", None)
+    if state is None or not isinstance(events, dict):
+        return
+    with anyio.CancelScope(shield=True), contextlib.suppress(Exception):
+        queued = typing.cast("dict[int, list[object]]", events).get(stream_id, [])
+        unread = sum(
+            event.flow_controlled_length or 0
+            for event in queued
+            if isinstance(event, h2.events.DataReceived)
+        )
+        if unread:
+            state.acknowledge_received_data(unread, stream_id)
+        h2_stream = state.streams.get(stream_id)
+        if h2_stream is not None and not h2_stream.closed:
+            # Bytes still in flight after this reach a closed stream: h2 returns their window.
+            state.reset_stream(stream_id, h2.errors.ErrorCodes.CANCEL)
+        await connection._write_outgoing_data(request)  # pyright: ignore[reportPrivateUsage]
 
 
 class FramedTransport(httpx.AsyncBaseTransport):
