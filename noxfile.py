@@ -254,12 +254,42 @@ def bench(session: nox.Session) -> None:
     Against a real Gradio 6 replica (zero-cost infer), directly and through a delay proxy (round
     trips, cold starts, `flux generate` included: hence [cli]); writes
     benchmarks/results/latest.{json,md}. Counts are configurable: ``nox -s bench -- --quick
-    --jobs 50`` (``-- --help`` lists them).
+    --jobs 50`` (``-- --help`` lists them). Then HTTP/1.1 against HTTP/2 over TLS
+    (`benchmarks.http2`, hence [http2]), with ``--quick`` passed on: results/http2.{json,md}.
     """
-    session.install("-e", ".[cli]", "gradio_client==2.7.2", "aiohttp>=3.9", "pyinstrument>=4.6")
+    session.install(
+        "-e",
+        ".[cli,http2]",
+        "gradio_client==2.7.2",
+        "aiohttp>=3.9",
+        "pyinstrument>=4.6",
+        "trustme>=1.1",
+    )
     servers = dict(item.split("=", 1) for item in gradio_servers(session).split(","))
     command = ["python", "-m", "benchmarks.run", "--server-python", servers["6"]]
     session.run(*command, *session.posargs, env=OFFLINE_ENV)
+    # HTTP/1.1 against HTTP/2 over TLS (benchmarks/http2.py): results/http2.{json,md}.
+    http2 = ["python", "-m", "benchmarks.http2", "--server-python", h2_server(session)]
+    session.run(*http2, *(["--quick"] if "--quick" in session.posargs else []), env=OFFLINE_ENV)
+
+
+def h2_server(session: nox.Session) -> str:
+    """Build (or reuse) Gradio 6's server environment plus hypercorn; return its python.
+
+    The replica over TLS + HTTP/2 (tests/_h2space.py) runs under hypercorn instead of Gradio's
+    uvicorn, which speaks HTTP/1.1 only; the integration servers stay as they are.
+    """
+    env = ROOT / ".nox" / "gradio-6-h2"
+    python = env / "bin" / "python"
+    stamp = env / "requirements.txt"
+    requirements = [*GRADIO_SERVERS["6"], "hypercorn>=0.17"]
+    wanted = "\n".join(requirements)
+    if not (python.exists() and stamp.exists() and stamp.read_text() == wanted):
+        session.run("uv", "venv", "--quiet", "--python", PYTHON, str(env), external=True)
+        install = ["uv", "pip", "install", "--quiet", "--python", str(python), *requirements]
+        session.run(*install, external=True)
+        stamp.write_text(wanted)
+    return str(python)
 
 
 @nox.session(python=PYTHON)

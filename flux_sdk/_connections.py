@@ -6,7 +6,9 @@ that kept-alive connection reads them as its answer (for a submission, after the
 queued the job: an orphan on its GPU). This module builds the same httpcore pool httpx would,
 on a network backend whose streams follow each response's framing (`ResponseFraming`) and
 report a connection that received a stray byte as readable, the state in which httpcore
-discards an idle connection instead of reusing it.
+discards an idle connection instead of reusing it. HTTP/2 frames its own streams, so its
+connections are not followed; there, a response left before its end has its stream reset,
+which httpcore leaves undone (`_release_h2_stream`).
 
 The rest is httpx's default transport, vendored (httpx 0.28, ``_transports/default.py``):
 request and response conversion, the exception mapping, and the proxies of the environment.

@@ -91,7 +91,8 @@ class H2Space:
         faults: bool = True,
     ) -> None:
         self._ca = ca
-        self._python = python or sys.executable
+        # Absolute: the server runs in a directory of its own.
+        self._python = os.path.abspath(python or sys.executable)
         self._arguments = ["--step-delay", repr(step_delay), "--scale", str(scale)]
         if concurrency_limit is not None:
             self._arguments += ["--concurrency-limit", str(concurrency_limit)]
