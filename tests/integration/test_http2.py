@@ -215,3 +215,38 @@ def test_closing_an_async_client_with_a_job_in_flight_cancels_it(space: H2Space)
     anyio.run(main)
     seen = space.wait_for("/cancel", 1)
     assert [row.status for row in _cancels(seen)] == [200]
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_cancelling_half_the_jobs_in_flight_leaves_the_others_streaming(
+    space: H2Space, backend: str
+) -> None:
+    # Long enough (5 s) that none ends before the cancels, short enough to wait for the rest.
+    short = GenerateRequest(prompt="[slow] a short job", num_inference_steps=20)
+
+    async def main() -> list[int]:
+        finished: list[int] = []
+        async with _async_client(space) as client:
+
+            async def one(index: int, scope: anyio.CancelScope) -> None:
+                with scope:
+                    await client.download(await client.generate(short))
+                    finished.append(index)
+
+            scopes = [anyio.CancelScope() for _ in range(IN_FLIGHT)]
+            async with anyio.create_task_group() as group:
+                for index, scope in enumerate(scopes):
+                    group.start_soon(one, index, scope)
+                # Every stream open on the one connection; then every other job is left.
+                await anyio.to_thread.run_sync(space.wait_for, "/queue/data", IN_FLIGHT)
+                for scope in scopes[::2]:
+                    scope.cancel()
+            # The connection that carried the left streams carries the next job.
+            await client.generate("after", seed=5, randomize_seed=False)
+        return sorted(finished)
+
+    assert anyio.run(main, backend=backend) == list(range(1, IN_FLIGHT, 2))
+    seen = space.wait_for("/cancel", IN_FLIGHT // 2)
+    assert [row.status for row in _cancels(seen)] == [200] * (IN_FLIGHT // 2)
+    assert {row.status for row in seen} == {200}
+    assert connections(seen) == 1
