@@ -3,7 +3,9 @@
 `tests._h2space` serves the Space's replica by hypercorn, which offers ``h2`` by ALPN, with a
 certificate from a CA made here, and logs each request's HTTP version and client port: the
 protocol and the connections are counted at the server. The replica runs jobs at once
-(no concurrency limit), so 20 jobs are in flight together.
+(no concurrency limit), so 20 jobs are in flight together. It runs under the test
+environment's own Gradio (the ``[local]`` extra), beside which ``nox -s tests`` installs
+hypercorn; the Gradio servers of ``FLUX_TEST_GRADIO`` have none.
 """
 
 from __future__ import annotations
