@@ -15,11 +15,13 @@ quiet until the end. Either way the result is a line for people on stdout and a 
 own exit code (`flux_sdk._cli._errors.ExitCode`), listed at the end of ``flux --help``.
 
 The modules: `._args` (the parser and each command's options), one module per command
-(`._generate`, `._batch`, `._info`, `._serve_local`), `._session` and `._local` (what
-``generate`` and ``batch`` share: the SDK's log on the display, the local Space), `._display`,
-`._output` and `._errors` (exit codes and messages). This package and `._args` import only the
-standard library and flux-sdk's light modules, so that ``flux --help`` is fast: each command
-imports the SDK, httpx and rich when it runs.
+(`._generate`, `._batch`, `._info`, `._serve_local`), `._session`, `._local` and `._signals`
+(what ``generate`` and ``batch`` share: the SDK's log on the display, the local Space, Ctrl-C
+on their event loop), `._display`, `._output` and `._errors` (exit codes and messages), and
+`._process` (a cold process's start and end: no collector passes over the imports, no
+interpreter teardown). This package and `._args` import only the standard library and
+flux-sdk's light modules, so that ``flux --help`` is fast: each command imports the SDK,
+httpx and rich when it runs.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from ._args import (
 )
 from ._errors import ExitCode, Failure, StartInterrupted, Terminated, describe
 from ._output import OutputMode, isatty, print_line, report, warn
+from ._process import exit_now, pause_collector, resume_collector
 
 __all__ = ["build_parser", "main", "parse_args", "run"]
 
@@ -57,20 +60,26 @@ def run(options: Options, mode: OutputMode) -> int:
     Raises:
         Exception: What the command raised; `main` turns it into a message and a status.
     """
+    # Each command's module loads here (the SDK, httpx, pydantic, anyio): what it made lives
+    # as long as the process, so the collector resumes only now (`._process`).
     if isinstance(options, GenerateOptions):
         from ._generate import generate_command
 
+        resume_collector()
         return generate_command(options, mode)
     if isinstance(options, BatchOptions):
         from ._batch import batch_command
 
+        resume_collector()
         return batch_command(options, mode)
     if isinstance(options, InfoOptions):
         from ._info import info_command
 
+        resume_collector()
         return info_command(options, mode)
     from ._serve_local import serve_local_command
 
+    resume_collector()
     return serve_local_command(options)
 
 
@@ -115,13 +124,26 @@ def _interrupted(exc: KeyboardInterrupt, options: Options) -> Failure:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``flux`` with ``argv`` (default: ``sys.argv[1:]``) and return its exit status.
 
+    Without ``argv`` the process is the command's own (the console script, ``python -m
+    flux_sdk._cli``): the garbage collector waits while the command's modules load, and
+    once the command is done and its output flushed, the process ends there, without the
+    interpreter's teardown (`._process`).
+
     Args:
         argv: The command line without the program name.
 
     Returns:
         0 on success, else the `ExitCode` of the failure (130 after Ctrl-C).
     """
-    args = list(sys.argv[1:] if argv is None else argv)
+    if argv is None:
+        pause_collector()
+    status = _main(list(sys.argv[1:] if argv is None else argv))
+    if argv is None:
+        exit_now(status)
+    return status
+
+
+def _main(args: list[str]) -> int:
     stdout_tty, stderr_tty = isatty(sys.stdout), isatty(sys.stderr)
     try:
         options, deprecated = parse_command_line(args)

@@ -21,13 +21,11 @@ no Space is contacted (and ``--url local`` starts none).
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
-import signal
 import sys
 import unicodedata
-from collections.abc import Generator, Iterable
+from collections.abc import Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,8 +33,6 @@ from typing import IO
 
 import anyio
 
-from .._client import AsyncFluxClient
-from .._config import DEFAULT_TIMEOUT
 from .._errors import FluxError
 from .._models import GenerateRequest
 from ._args import LOCAL, BatchOptions
@@ -54,7 +50,8 @@ from ._generate import request_for
 from ._local import require_gradio
 from ._manifest import MANIFEST_NAME, Manifest, Recipe
 from ._output import OutputMode, print_json, print_line, report
-from ._session import open_session
+from ._session import client_for, open_session
+from ._signals import signals_restored, watch_signals
 
 __all__ = [
     "MAX_SLUG",
@@ -312,23 +309,6 @@ class _Progress:
     failed: int = 0
 
 
-@contextlib.contextmanager
-def _signals_restored() -> Generator[None, None, None]:
-    """Put SIGINT's and SIGTERM's handlers back as they were, after the event loop used them.
-
-    The loop resets a signal to its default when it stops listening to it, which for SIGTERM
-    would mean dying at once instead of the command's own handling (see ``flux_sdk._cli``).
-    """
-    saved = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for signum, handler in saved.items():
-            # ValueError: not the main thread; TypeError: a handler not set from Python.
-            with contextlib.suppress(ValueError, TypeError):
-                signal.signal(signum, handler)
-
-
 def run_batch(
     options: BatchOptions,
     *,
@@ -388,7 +368,7 @@ def run_batch(
             url = open_session(stack, display, options)
             batch = _Batch(url, options, context, directory, display, progress, manifest)
             try:
-                with _signals_restored():
+                with signals_restored():
                     interrupted = anyio.run(_run_jobs, batch, to_run)
             except KeyboardInterrupt as exc:
                 # Where the loop cannot listen for signals (Windows), Ctrl-C cancels the whole
@@ -491,14 +471,7 @@ async def _run_jobs(
     caught: list[KeyboardInterrupt] = []
     limiter = anyio.CapacityLimiter(options.concurrency)
 
-    async with AsyncFluxClient(
-        batch.url,
-        space=options.space,
-        token=options.token,
-        protocol=options.protocol,
-        timeout=DEFAULT_TIMEOUT if options.timeout is None else options.timeout,
-        wait_on_quota=options.wait_on_quota,
-    ) as client:
+    async with client_for(batch.url, options) as client:
 
         async def run_one(prompt: PromptLine, request: GenerateRequest) -> None:
             path = batch.directory / prompt.filename
@@ -516,23 +489,14 @@ async def _run_jobs(
                     outcome = batch.saved(prompt, request, path, generation.seed)
             batch.finish(outcome)
 
-        async def watch_signals(scope: anyio.CancelScope) -> None:
-            # Ctrl-C and SIGTERM cancel the jobs' scope: each job is cancelled on the Space as
-            # it unwinds, and the partial result is returned, to be printed.
-            try:
-                with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-                    async for signum in signals:
-                        if not caught:
-                            sigterm = signum == signal.SIGTERM
-                            caught.append(Terminated() if sigterm else KeyboardInterrupt())
-                            batch.display.status("cancelling the running jobs")
-                            scope.cancel()
-            except (NotImplementedError, RuntimeError, ValueError):
-                return  # this loop cannot listen for signals: see run_batch
+        def cancelling() -> None:
+            batch.display.status("cancelling the running jobs")
 
         batch.display.progress(0, batch.progress.total, 0)
         async with anyio.create_task_group() as group:
-            group.start_soon(watch_signals, group.cancel_scope)
+            # Ctrl-C and SIGTERM cancel the jobs' scope: each job is cancelled on the Space as
+            # it unwinds, and the partial result is returned, to be printed.
+            await group.start(watch_signals, group.cancel_scope, caught, cancelling)
             async with anyio.create_task_group() as jobs_group:
                 for prompt, request in jobs:
                     jobs_group.start_soon(run_one, prompt, request)

@@ -2,8 +2,10 @@
 
 The request and ``-o`` are checked before anything else happens: for a value out of range, an
 output that cannot be written or a format that needs a missing Pillow, no Space is contacted
-and no local Space is started. The job runs on the synchronous `FluxClient`: Ctrl-C leaves the
-event stream's ``with`` block, which cancels the job on the Space before the command exits.
+and no local Space is started. The job runs on `AsyncFluxClient`, driven on the main thread
+(``anyio.run``): a cold process starts no loop thread and hops to none. Ctrl-C or SIGTERM cancels
+the job's scope (`._signals`): the event stream's ``async with`` block cancels the job on the
+Space as it unwinds, before the command exits.
 """
 
 from __future__ import annotations
@@ -15,21 +17,21 @@ import tempfile
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO
 
-from .._config import DEFAULT_TIMEOUT
-from .._errors import MissingExtraError
+import anyio
+
+from .._client import AsyncFluxClient
+from .._errors import MissingExtraError, ProtocolError
 from .._image import IMAGE_FORMATS, encode_image, require_pillow
 from .._models import Completed, GenerateParams, GenerateRequest, Generation
 from .._spaces import resolve_space
 from ._args import LOCAL, GenerateOptions, JobFlags
-from ._display import open_display
+from ._display import Display, open_display
 from ._errors import ExitCode, OutputError, UsageError
 from ._output import OutputMode, print_json, print_line
-from ._session import open_session
-
-if TYPE_CHECKING:
-    from .._sync import FluxClient
+from ._session import client_for, open_session
+from ._signals import signals_restored, watch_signals
 
 __all__ = [
     "OutputTarget",
@@ -228,12 +230,15 @@ def _write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
-def _save(client: FluxClient, generation: Generation, path: Path, pil_format: str | None) -> None:
+async def _save(
+    client: AsyncFluxClient, generation: Generation, path: Path, pil_format: str | None
+) -> None:
     """Save the image at ``path``: as served, or converted to ``pil_format``."""
     if pil_format is None:
-        client.save(generation, path)
+        await client.save(generation, path)
         return
-    _write_atomically(path, encode_image(client.download(generation), pil_format))
+    data = await client.download(generation)
+    _write_atomically(path, encode_image(data, pil_format))
 
 
 def _lost_image(generation: Generation, *, local: bool) -> str:
@@ -268,7 +273,6 @@ def run_generate(options: GenerateOptions, *, live: bool, stream: IO[str] | None
             written after it (the message says where the image is).
         KeyboardInterrupt: Ctrl-C; the job has been cancelled on the Space.
     """
-    from .._sync import FluxClient
     from ._local import require_gradio
 
     request = request_for(options.prompt, options)
@@ -279,36 +283,73 @@ def run_generate(options: GenerateOptions, *, live: bool, stream: IO[str] | None
     with ExitStack() as stack:
         display = open_display(live=live, stream=stream or sys.stderr)
         url = open_session(stack, display, options)
-        client = stack.enter_context(
-            FluxClient(
-                url,
-                space=options.space,
-                token=options.token,
-                protocol=options.protocol,
-                timeout=DEFAULT_TIMEOUT if options.timeout is None else options.timeout,
-                wait_on_quota=options.wait_on_quota,
-            )
-        )
+        job = _Job(url, options, request, target, display, local)
+        with signals_restored():
+            outcome = anyio.run(_run_job, job)
+        if isinstance(outcome, KeyboardInterrupt):
+            # The job has been cancelled on the Space; main() reports the interrupt.
+            raise outcome
+    return outcome
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What the job needs once the command line and ``-o`` are checked."""
+
+    url: str
+    options: GenerateOptions
+    request: GenerateRequest
+    target: OutputTarget
+    display: Display
+    local: bool
+
+
+async def _run_job(job: _Job) -> Saved | KeyboardInterrupt:
+    """Run the job and save its image, unless Ctrl-C or SIGTERM comes first.
+
+    Returns:
+        The saved image, or the interrupt (`Terminated` for SIGTERM) that cancelled the job.
+    """
+    caught: list[KeyboardInterrupt] = []
+    saved: list[Saved] = []
+    failed: list[Exception] = []
+    async with anyio.create_task_group() as group:
+        await group.start(watch_signals, group.cancel_scope, caught)
+        try:
+            saved.append(await _generate_and_save(job))
+        except Exception as exc:
+            # Raised below, outside the task group, which would wrap it in an ExceptionGroup.
+            failed.append(exc)
+        group.cancel_scope.cancel()  # done: stop watching for signals
+    if caught:
+        return caught[0]
+    if failed:
+        raise failed[0]
+    return saved[0]
+
+
+async def _generate_and_save(job: _Job) -> Saved:
+    """Follow the job on the display, then save its image where ``-o`` says."""
+    options, display = job.options, job.display
+    async with client_for(job.url, options) as client:
         generation: Generation | None = None
-        with client.stream(request) as events:
-            for event in events:
+        async with client.stream(job.request) as events:
+            async for event in events:
                 display.event(event)
                 if isinstance(event, Completed):
                     generation = event.generation
         if generation is None:  # pragma: no cover  (the SDK raises instead)
-            from .._errors import ProtocolError
-
             raise ProtocolError("the stream ended without a result")
-        path = target.path(generation.seed)
+        path = job.target.path(generation.seed)
         display.status(f"downloading to {path}")
         try:
-            _save(client, generation, path, target.pil_format)
+            await _save(client, generation, path, job.target.pil_format)
         except OSError as exc:
             reason = exc.strerror or str(exc)
             raise OutputError(
-                f"cannot write {path}: {reason}; {_lost_image(generation, local=local)}"
+                f"cannot write {path}: {reason}; {_lost_image(generation, local=job.local)}"
             ) from exc
-    return Saved(path=path, generation=generation, local=local)
+    return Saved(path=path, generation=generation, local=job.local)
 
 
 def generate_command(options: GenerateOptions, mode: OutputMode) -> int:

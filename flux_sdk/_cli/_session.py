@@ -1,7 +1,7 @@
 """What ``flux generate`` and ``flux batch`` do between opening the display and connecting.
 
 `open_session` ties the display to the command's `ExitStack`, routes the SDK's log to it, and
-starts the local Space for ``--url local``.
+starts the local Space for ``--url local``; `client_for` makes the command's client.
 """
 
 from __future__ import annotations
@@ -9,11 +9,13 @@ from __future__ import annotations
 import logging
 from contextlib import ExitStack
 
+from .._client import AsyncFluxClient
+from .._config import DEFAULT_TIMEOUT
 from ._args import LOCAL, JobFlags
 from ._display import Display, LogHandler
 from ._local import start_local_space
 
-__all__ = ["open_session"]
+__all__ = ["client_for", "open_session"]
 
 
 def open_session(stack: ExitStack, display: Display, options: JobFlags) -> str:
@@ -48,3 +50,19 @@ def open_session(stack: ExitStack, display: Display, options: JobFlags) -> str:
         url = start_local_space(stack, space=options.space, step_delay=options.step_delay).url
     display.status(f"connecting to {url}")
     return url
+
+
+def client_for(url: str, options: JobFlags) -> AsyncFluxClient:
+    """The command's client for ``url``.
+
+    It takes ``--space``, ``--token``, ``--protocol``, ``--timeout`` and ``--wait-on-quota``
+    from ``options``; the command enters it on its event loop.
+    """
+    return AsyncFluxClient(
+        url,
+        space=options.space,
+        token=options.token,
+        protocol=options.protocol,
+        timeout=DEFAULT_TIMEOUT if options.timeout is None else options.timeout,
+        wait_on_quota=options.wait_on_quota,
+    )

@@ -14,9 +14,8 @@ from typing import cast
 
 import pytest
 
-import flux_sdk._cli._batch
-import flux_sdk._sync
-from flux_sdk import AsyncFluxClient, FluxClient
+import flux_sdk._cli._session
+from flux_sdk import AsyncFluxClient
 from flux_sdk._cli import main
 from flux_sdk._cli._manifest import MANIFEST_NAME
 from flux_sdk.testing import Fail, FakeSpace, Result
@@ -32,12 +31,9 @@ def space(monkeypatch: pytest.MonkeyPatch) -> FakeSpace:
     """A fake Space with the fault tags on; the batch's and generate's clients use it."""
     fake = FakeSpace(faults=True, concurrency=None)
     monkeypatch.setattr(
-        flux_sdk._cli._batch,
+        flux_sdk._cli._session,
         "AsyncFluxClient",
         functools.partial(AsyncFluxClient, http_transport=fake),
-    )
-    monkeypatch.setattr(
-        flux_sdk._sync, "FluxClient", functools.partial(FluxClient, http_transport=fake)
     )
     return fake
 
