@@ -9,7 +9,6 @@ Example:
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
 
 from ._version import __version__
@@ -128,7 +127,9 @@ _HOMES = (
 def __getattr__(name: str) -> object:
     if name in __all__:
         for home in _HOMES:
-            module = importlib.import_module(home, __name__)
+            # The import statement's own machinery, not importlib.import_module: the same
+            # module, but `python -X importtime` sees it (and what it imports) where it loads.
+            module = __import__(home[1:], globals(), None, ("__name__",), 1)
             if hasattr(module, name):
                 value: object = getattr(module, name)
                 globals()[name] = value
