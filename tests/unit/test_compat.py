@@ -36,6 +36,7 @@ from flux_sdk.compat import (
     format_image_prompt,
     raise_for_status,
 )
+from tests.unit._support import requests
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("g4f") is not None,
@@ -96,7 +97,8 @@ def space(monkeypatch: pytest.MonkeyPatch) -> Iterator[respx.MockRouter]:
     monkeypatch.delenv("HF_TOKEN", raising=False)
     with respx.mock(base_url=BASE, assert_all_called=False) as router:
         router.get("/config", name="config").respond(json=CONFIG)
-        router.post("/gradio_api/queue/join", name="join").respond(json={"event_id": "e1"})
+        # Every job is submitted by name; a queue job names our session (§4.1).
+        router.post("/gradio_api/call/infer", name="submit").respond(json={"event_id": "e1"})
         router.get("/gradio_api/queue/data", name="data").mock(
             return_value=sse(
                 {"msg": "estimation", "event_id": "e1", "rank": 0, "queue_size": 1},
@@ -122,9 +124,14 @@ async def generate(**options: Any) -> list[ImageResponse]:
     ]
 
 
-def join_body(router: respx.MockRouter) -> dict[str, Any]:
-    body: dict[str, Any] = json.loads(router.routes["join"].calls.last.request.content)
+def submitted_body(router: respx.MockRouter) -> dict[str, Any]:
+    body: dict[str, Any] = json.loads(router.routes["submit"].calls.last.request.content)
     return body
+
+
+def sent(router: respx.MockRouter) -> list[tuple[str, str]]:
+    """Every request the Space answered, in order, as (method, path)."""
+    return [(request.method, request.url.path) for request in requests(router)]
 
 
 # -- attributes and models -----------------------------------------------------------------------
@@ -188,18 +195,27 @@ async def test_yields_one_image_with_the_prompt_as_alt(space: respx.MockRouter) 
     )
     assert images == [ImageResponse(images=[IMAGE_URL], alt="draw a fox in snow")]
     assert str(images[0]) == f"[![draw a fox in snow]({IMAGE_URL})]({IMAGE_URL})"
-    assert space.routes["config"].call_count == 1
-    assert space.routes["data"].call_count == 1
+    # A cold client on Gradio 6 submits by name at the guessed prefix: no GET /config first.
+    assert sent(space) == [
+        ("POST", "/gradio_api/call/infer"),
+        ("GET", "/gradio_api/queue/data"),
+    ]
+    assert not space.routes["config"].called
     assert not space.routes["cancel"].called
 
 
 @pytest.mark.anyio
 async def test_payload_has_the_original_defaults(space: respx.MockRouter) -> None:
     await generate()
-    body = join_body(space)
-    assert body["data"] == ["a red fox", 0, True, 768, 768, 2]
-    assert body["fn_index"] == 2
-    # The stream is read for the session the job joined with.
+    body = submitted_body(space)
+    # By name, in our session: no fn_index, which only /cancel needs.
+    assert body == {
+        "data": ["a red fox", 0, True, 768, 768, 2],
+        "session_hash": body["session_hash"],
+    }
+    assert isinstance(body["session_hash"], str)
+    assert body["session_hash"]
+    # The stream is read for the session the job was submitted in.
     data_url = urlsplit(str(space.routes["data"].calls.last.request.url))
     assert parse_qs(data_url.query)["session_hash"] == [body["session_hash"]]
 
@@ -214,8 +230,8 @@ async def test_dev_payload_has_its_spaces_defaults(space: respx.MockRouter) -> N
     ]
     assert images == [ImageResponse(images=[IMAGE_URL], alt="a red fox")]
     # FLUX.1-dev's inputs: guidance_scale (3.5) before the steps (28), 1024×1024.
-    assert join_body(space)["data"] == ["a red fox", 0, True, 1024, 1024, 3.5, 28]
-    assert join_body(space)["data"] == flux_sdk.FLUX_DEV.data(
+    assert submitted_body(space)["data"] == ["a red fox", 0, True, 1024, 1024, 3.5, 28]
+    assert submitted_body(space)["data"] == flux_sdk.FLUX_DEV.data(
         flux_sdk.FLUX_DEV.request("a red fox", {})
     )
 
@@ -251,7 +267,7 @@ async def test_sizes_are_rounded_down_to_a_multiple_of_8(
     space: respx.MockRouter, width: int, height: int, sent: tuple[int, int]
 ) -> None:
     await generate(width=width, height=height, num_inference_steps=6, seed=42, randomize_seed=False)
-    assert join_body(space)["data"] == ["a red fox", 42, False, *sent, 6]
+    assert submitted_body(space)["data"] == ["a red fox", 42, False, *sent, 6]
 
 
 @pytest.mark.anyio
@@ -318,44 +334,59 @@ async def test_an_error_from_the_space_is_a_response_error(
 
 @pytest.mark.anyio
 async def test_an_http_error_from_the_space_is_a_response_error(space: respx.MockRouter) -> None:
-    space.routes["join"].respond(503, json={"detail": "Queue is full."})
+    space.routes["submit"].respond(503, json={"detail": "Queue is full."})
     with pytest.raises(ResponseError) as caught:
         await generate()
     assert isinstance(caught.value, QueueFullError)
     assert caught.value.status_code == 503
     assert caught.value.message == "Queue is full."
     assert not space.routes["data"].called
+    # A full queue says nothing about the route: no rediscovery.
+    assert not space.routes["config"].called
 
 
 @pytest.mark.anyio
 async def test_a_gradio_4_space_is_found_without_the_prefix(space: respx.MockRouter) -> None:
     space.routes["config"].respond(json={**CONFIG, "api_prefix": None, "version": "4.44.1"})
-    join = space.post("/queue/join").respond(json={"event_id": "e1"})
-    space.get("/queue/data").mock(return_value=sse(SUCCESS))
+    # Gradio 4 has no route under Gradio 5's prefix, the one a cold client guesses.
+    space.routes["submit"].respond(404, json={"detail": "Not Found"})
+    submit = space.post("/call/infer").respond(json={"event_id": "e1"})
+    data = space.get("/queue/data").mock(return_value=sse(SUCCESS))
     images = await generate()
     assert images[0].images == [IMAGE_URL]
-    assert join.called
-    assert not space.routes["join"].called
+    # The 404 makes the one rediscovery: /config says "no prefix", the job goes there.
+    assert sent(space) == [
+        ("POST", "/gradio_api/call/infer"),
+        ("GET", "/config"),
+        ("POST", "/call/infer"),
+        ("GET", "/queue/data"),
+    ]
+    body = json.loads(submit.calls.last.request.content)
+    assert body == {
+        "data": ["a red fox", 0, True, 768, 768, 2],
+        "session_hash": body["session_hash"],
+    }
+    assert data.calls.last.request.url.params["session_hash"] == body["session_hash"]
 
 
 @pytest.mark.anyio
 async def test_api_key_is_sent_as_the_hf_token(space: respx.MockRouter) -> None:
     await generate(api_key="hf_secret")
-    request = space.routes["join"].calls.last.request
+    request = space.routes["submit"].calls.last.request
     assert request.headers["x-hf-authorization"] == "Bearer hf_secret"
 
 
 @pytest.mark.anyio
 async def test_token_keyword_works_too(space: respx.MockRouter) -> None:
     await generate(token="hf_other")
-    request = space.routes["join"].calls.last.request
+    request = space.routes["submit"].calls.last.request
     assert request.headers["x-hf-authorization"] == "Bearer hf_other"
 
 
 @pytest.mark.anyio
 async def test_no_token_sends_none(space: respx.MockRouter) -> None:
     await generate(api_key=None)
-    assert "x-hf-authorization" not in space.routes["join"].calls.last.request.headers
+    assert "x-hf-authorization" not in space.routes["submit"].calls.last.request.headers
 
 
 @pytest.mark.anyio

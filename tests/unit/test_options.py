@@ -6,6 +6,7 @@ real Gradio replica, in tests/lifecycle/test_with_options.py.
 
 from __future__ import annotations
 
+import json
 from typing import cast
 
 import httpx
@@ -18,8 +19,10 @@ from flux_sdk import (
     ClientClosedError,
     FluxTimeoutError,
     InvalidRequestError,
+    ProtocolName,
     Queued,
     RateLimitError,
+    ResponseError,
     Timeout,
 )
 from flux_sdk._options import CallSettings, split_keywords
@@ -33,7 +36,10 @@ from tests.unit._support import (
     mount_call,
     mount_cancel,
     mount_queue,
+    requests,
     sample_request,
+    sent_json,
+    serve,
 )
 
 DEFAULTS = CallSettings.of("auto", 600, 2, False)
@@ -47,12 +53,33 @@ BAD_VALUES: list[tuple[CallOptions, str]] = [
 ]
 
 
-def mount_both(router: respx.MockRouter) -> tuple[Mounted, Mounted]:
-    """The queue and the /call/ protocol of one Gradio 6 Space: (queue, call)."""
-    queue, call = QUEUE_OK[2], CALL_OK[2]
-    return mount_queue(router, 6, queue.post, queue.stream), mount_call(
-        router, 6, call.post, call.stream
+def mount_both(router: respx.MockRouter, version: int = 6) -> tuple[Mounted, Mounted]:
+    """The queue and the /call/ protocol of one Space on ``version``'s line: (queue, call).
+
+    Both submit to ``{prefix}/call/infer``; a queue job's body names its ``session_hash``
+    (§4.1), which is how its route here tells it apart. Mounted first, so it is matched first.
+    """
+    [queue] = [line for line in QUEUE_OK if line.version == version]
+    [call] = [line for line in CALL_OK if line.version == version]
+    in_session = router.post(f"{queue.prefix}/call/infer", content__contains=b'"session_hash"')
+    in_session.mock(side_effect=serve(queue.post))
+    by_call = mount_call(router, version, call.post, call.stream)
+    by_queue = Mounted(
+        config=by_call.config,
+        submit=in_session,
+        stream=router.get(f"{queue.prefix}/queue/data").mock(side_effect=serve(queue.stream)),
     )
+    return by_queue, by_call
+
+
+def stream_path(route: respx.Route) -> str:
+    """The path a stream route answers (its only call's)."""
+    return str(route.calls.last.request.url.path)
+
+
+def sent(router: respx.MockRouter) -> list[tuple[str, str]]:
+    """Every request, in order, as (method, path)."""
+    return [(request.method, request.url.path) for request in requests(router)]
 
 
 # -- the settings, pure -------------------------------------------------------------------------
@@ -149,7 +176,8 @@ async def test_with_options_timeout(router: respx.MockRouter) -> None:
 
 @pytest.mark.anyio
 async def test_with_options_shares_the_transport(router: respx.MockRouter) -> None:
-    queue, _call = mount_both(router)
+    line = QUEUE_OK[0]  # Gradio 4: the first job learns the prefix ("") after a 404
+    mount_queue(router, 4, line.post, line.stream)
     async with AsyncFluxClient(BASE) as client:
         twin = client.with_options(timeout=30, wait_on_quota=True)
         assert twin is not client
@@ -157,7 +185,72 @@ async def test_with_options_shares_the_transport(router: respx.MockRouter) -> No
         await client.generate(sample_request())
         await twin.generate(sample_request())
     # One pool, so the Space's prefix was discovered once for both clients.
-    assert queue.config.call_count == 1
+    assert sent(router) == [
+        ("POST", "/gradio_api/call/infer"),
+        ("GET", "/config"),
+        ("POST", "/call/infer"),
+        ("GET", "/queue/data"),
+        ("POST", "/call/infer"),
+        ("GET", "/queue/data"),
+    ]
+
+
+# -- discover -----------------------------------------------------------------------------------
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("protocol", ["queue", "call"])
+@pytest.mark.parametrize("discover", [False, True])
+async def test_config_is_read_before_the_first_job_only_with_discover(
+    router: respx.MockRouter, protocol: ProtocolName, discover: bool
+) -> None:
+    queue, call = mount_both(router)
+    async with AsyncFluxClient(BASE, protocol=protocol, discover=discover) as client:
+        await client.generate(sample_request())
+        await client.generate(sample_request())
+    stream = stream_path(queue.stream if protocol == "queue" else call.stream)
+    job = [("POST", "/gradio_api/call/infer"), ("GET", stream)]
+    # A cold client on Gradio 5/6 never reads /config; discover=True reads it once, first.
+    assert sent(router) == [("GET", "/config")] * discover + [*job, *job]
+    # Either way by name: /config's fn_index goes into no submission.
+    submissions = [r for r in requests(router) if r.method == "POST"]
+    assert len(submissions) == 2
+    for submission in submissions:
+        body = json.loads(submission.content)
+        assert "fn_index" not in body
+        assert ("session_hash" in body) is (protocol == "queue")
+    submit = queue.submit if protocol == "queue" else call.submit
+    assert submit.call_count == 2
+
+
+@pytest.mark.anyio
+async def test_discover_spares_a_gradio_4_space_the_404(router: respx.MockRouter) -> None:
+    line = QUEUE_OK[0]
+    space = mount_queue(router, 4, line.post, line.stream)
+    async with AsyncFluxClient(BASE, discover=True) as client:
+        generation = await client.generate(sample_request())
+    assert generation.seed == 1234
+    assert sent(router) == [("GET", "/config"), ("POST", "/call/infer"), ("GET", "/queue/data")]
+    assert sorted(sent_json(space.submit)) == ["data", "session_hash"]
+
+
+@pytest.mark.anyio
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="SDK bug: Transport._submit takes `discovered` before _submit_once reads /config for"
+    " discover=True, so the first job's 500 reads /config again and is submitted twice",
+)
+async def test_with_discover_a_500_is_not_rediscovered(router: respx.MockRouter) -> None:
+    line = QUEUE_OK[2]
+    space = mount_queue(router, 6, line.post, line.stream)
+    space.submit.mock(return_value=httpx.Response(500, text="Internal Server Error"))
+    async with AsyncFluxClient(BASE, discover=True) as client:
+        with pytest.raises(ResponseError) as caught:
+            await client.generate(sample_request())
+    assert caught.value.status_code == 500
+    # /config was read before the job: the Space is known, so its 500 is its own.
+    assert sent(router) == [("GET", "/config"), ("POST", "/gradio_api/call/infer")]
 
 
 @pytest.mark.anyio

@@ -14,6 +14,7 @@ from flux_sdk import (
     AsyncFluxClient,
     Completed,
     DownloadError,
+    EndpointNotFoundError,
     Event,
     FluxClient,
     GenerateRequest,
@@ -25,10 +26,11 @@ from flux_sdk import (
     Preview,
     QueueFullError,
     QuotaExceededError,
+    ResponseError,
     SpaceDescriptor,
 )
 from flux_sdk._protocol import decode_call, decode_queue
-from tests.unit._support import job
+from tests.unit._support import job, requests
 
 pytestmark = pytest.mark.anyio
 
@@ -64,11 +66,12 @@ def _quota(event_id: str, retry: str = "0:06:53") -> str:
 
 
 def _mount(router: respx.MockRouter, base: str, data: str, event_id: str = "e1") -> respx.Route:
+    """A Gradio 6 Space at ``base``; returns its submission route (by name, §4.1)."""
     router.get(f"{base}/config").respond(json=CONFIG)
-    join = router.post(f"{base}/gradio_api/queue/join").respond(json={"event_id": event_id})
+    submit = router.post(f"{base}/gradio_api/call/infer").respond(json={"event_id": event_id})
     router.get(f"{base}/gradio_api/queue/data").respond(200, headers=SSE, text=data)
     router.post(f"{base}/gradio_api/cancel").respond(json={"success": True})
-    return join
+    return submit
 
 
 # -- descriptors --------------------------------------------------------------------------------
@@ -150,15 +153,18 @@ async def test_dev_stream_yields_previews_then_the_image() -> None:
     preview = {"msg": "process_generating", "event_id": "e1", "output": {"data": [_image(A), 1]}}
     data = f"data: {json.dumps(preview)}\n\n" + _completed(A, "e1")
     with respx.mock(assert_all_called=False) as router:
-        join = _mount(router, A, data)
+        submit = _mount(router, A, data)
         async with (
             AsyncFluxClient(A, space="flux-dev") as client,
             client.stream("a fox", guidance_scale=2.0) as stream,
         ):
             events: list[Event] = [event async for event in stream]
     assert [type(event) for event in events] == [Preview, Completed]
-    body = json.loads(join.calls.last.request.content)
-    assert body["data"] == ["a fox", 0, True, 1024, 1024, 2.0, 28]
+    body = json.loads(submit.calls.last.request.content)
+    assert body == {
+        "data": ["a fox", 0, True, 1024, 1024, 2.0, 28],
+        "session_hash": body["session_hash"],
+    }
 
 
 # -- pools --------------------------------------------------------------------------------------
@@ -186,11 +192,17 @@ async def test_pool_moves_a_quota_refused_job_to_the_next_space_and_rests_the_fi
 
 async def test_pool_moves_on_when_a_space_is_unreachable() -> None:
     with respx.mock(assert_all_called=False) as router:
-        router.get(f"{A}/config").mock(side_effect=httpx.ConnectError("refused"))
+        unreachable = router.post(f"{A}/gradio_api/call/infer").mock(
+            side_effect=httpx.ConnectError("refused")
+        )
+        a_config = router.get(f"{A}/config").respond(json=CONFIG)
         _mount(router, B, _completed(B, "e1"))
         async with AsyncFluxClient([A, B], max_retries=0) as client:
             image = await client.generate("a fox")
     assert image.space == B
+    assert unreachable.call_count == 1
+    # Unreachable is not a wrong route: nothing to rediscover.
+    assert not a_config.called
 
 
 async def test_pool_does_not_move_an_app_failure() -> None:
@@ -224,7 +236,7 @@ async def test_every_refusal_names_the_space_that_answered() -> None:
     with respx.mock(assert_all_called=False) as router:
         _mount(router, A, _quota("e1"))
         router.get(f"{B}/config").respond(json=CONFIG)
-        router.post(f"{B}/gradio_api/queue/join").respond(503, text="Queue is full")
+        router.post(f"{B}/gradio_api/call/infer").respond(503, text="Queue is full")
         async with AsyncFluxClient([A, B], max_retries=0) as client:
             with pytest.raises(QueueFullError) as caught:
                 await client.generate("a fox")
@@ -280,6 +292,86 @@ async def test_token_goes_to_every_space_of_the_pool_and_nowhere_else() -> None:
     assert "x-hf-authorization" not in leaked.headers
 
 
+# -- discovery, per Space ------------------------------------------------------------------------
+
+NO_INFER = {"api_prefix": "/gradio_api", "dependencies": [{"id": 0, "api_name": "load_example"}]}
+
+
+def _sent(router: respx.MockRouter) -> list[tuple[str, str]]:
+    return [(request.method, str(request.url)) for request in requests(router)]
+
+
+async def test_a_500_before_the_space_is_known_reads_config_which_names_the_missing_endpoint() -> (
+    None
+):
+    with respx.mock(assert_all_called=False) as router:
+        # How Gradio answers a /call/ name it does not know: an uncaught error, HTTP 500.
+        submit = router.post(f"{A}/gradio_api/call/infer").respond(
+            500, text="Internal Server Error"
+        )
+        router.get(f"{A}/config").respond(json=NO_INFER)
+        async with AsyncFluxClient(A) as client:
+            with pytest.raises(EndpointNotFoundError) as caught:
+                await client.generate("a fox")
+        assert _sent(router) == [("POST", f"{A}/gradio_api/call/infer"), ("GET", f"{A}/config")]
+    assert "'infer'" in str(caught.value)
+    assert caught.value.space_url == A
+    assert submit.call_count == 1
+
+
+async def test_a_500_before_the_space_is_known_rediscovers_once_only() -> None:
+    with respx.mock(assert_all_called=False) as router:
+        submit = router.post(f"{A}/gradio_api/call/infer").respond(
+            500, text="Internal Server Error"
+        )
+        config = router.get(f"{A}/config").respond(json=CONFIG)
+        async with AsyncFluxClient(A) as client:
+            with pytest.raises(ResponseError) as caught:
+                await client.generate("a fox")
+    # /config has infer at the prefix guessed: the second 500 is the Space's own, and raised.
+    assert (type(caught.value), caught.value.status_code) == (ResponseError, 500)
+    assert (submit.call_count, config.call_count) == (2, 1)
+
+
+async def test_a_500_after_the_space_took_a_job_is_not_rediscovered() -> None:
+    with respx.mock(assert_all_called=False) as router:
+        submit = _mount(router, A, _completed(A, "e1"))
+        async with AsyncFluxClient(A) as client:
+            await client.generate("a fox")
+            submit.respond(500, text="Internal Server Error")
+            with pytest.raises(ResponseError) as caught:
+                await client.generate("a fox")
+        sent = _sent(router)
+    assert (type(caught.value), caught.value.status_code) == (ResponseError, 500)
+    assert caught.value.space_url == A
+    # The prefix is known (a job was taken there): the 500 is the Space's, not a wrong route.
+    assert submit.call_count == 2
+    assert [url for _, url in sent if url.endswith("/call/infer")] == [
+        f"{A}/gradio_api/call/infer"
+    ] * 2
+    assert f"{A}/config" not in [url for _, url in sent]
+
+
+async def test_each_space_of_a_pool_is_known_on_its_own() -> None:
+    with respx.mock(assert_all_called=False) as router:
+        _mount(router, A, _quota("e1"))
+        second = _mount(router, B, _completed(B, "e1"))
+        async with AsyncFluxClient([A, B]) as client:
+            await client.generate("a fox")  # A refuses (quota, and rests), B takes it
+            second.respond(500, text="Internal Server Error")
+            with pytest.raises(ResponseError) as caught:
+                await client.generate("a fox")
+        sent = _sent(router)
+    # B took a job: its 500 is its own. Neither Space's /config was read.
+    assert (caught.value.status_code, caught.value.space_url) == (500, B)
+    assert [url for _, url in sent if url.endswith("/call/infer")] == [
+        f"{A}/gradio_api/call/infer",
+        f"{B}/gradio_api/call/infer",
+        f"{B}/gradio_api/call/infer",
+    ]
+    assert [url for _, url in sent if url.endswith("/config")] == []
+
+
 # -- batches ------------------------------------------------------------------------------------
 
 
@@ -288,7 +380,7 @@ def _per_prompt(router: respx.MockRouter) -> None:
     router.get(f"{A}/config").respond(json=CONFIG)
     sessions: dict[str, str] = {}
 
-    def join(request: httpx.Request) -> httpx.Response:
+    def submit(request: httpx.Request) -> httpx.Response:
         body = json.loads(request.content)
         sessions[body["session_hash"]] = body["data"][0]
         return httpx.Response(200, json={"event_id": body["session_hash"]})
@@ -306,7 +398,7 @@ def _per_prompt(router: respx.MockRouter) -> None:
             return httpx.Response(200, headers=SSE, text=f"data: {json.dumps(failed)}\n\n")
         return httpx.Response(200, headers=SSE, text=_completed(A, session, int(prompt)))
 
-    router.post(f"{A}/gradio_api/queue/join").mock(side_effect=join)
+    router.post(f"{A}/gradio_api/call/infer").mock(side_effect=submit)
     router.get(f"{A}/gradio_api/queue/data").mock(side_effect=data)
 
 

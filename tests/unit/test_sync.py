@@ -38,6 +38,7 @@ from tests.unit._support import (
     sample_request,
     sent_json,
 )
+from tests.unit.test_options import mount_both, sent
 
 WEBP = b"RIFF\x00\x00\x00\x00WEBPVP8L"
 
@@ -54,7 +55,14 @@ def test_generate_queue(router: respx.MockRouter) -> None:
     assert generation.seed == 1234
     assert generation.url == output_of(line.stream).url
     assert generation.request == sample_request()
-    assert sent_json(space.submit)["fn_index"] == 2
+    # By name, in our session (no fn_index), on a cold client with no /config first.
+    body = sent_json(space.submit)
+    assert body == {
+        "data": ["a red fox in snow", 1234, False, 512, 768, 6],
+        "session_hash": body["session_hash"],
+    }
+    assert space.stream.calls.last.request.url.params["session_hash"] == body["session_hash"]
+    assert not space.config.called
     assert image.call_count == 1
 
 
@@ -68,6 +76,24 @@ def test_generate_call_with_keywords(router: respx.MockRouter) -> None:
     assert generation.seed == 1234
     assert generation.path == output_of(line.stream).path
     assert sent_json(space.submit) == {"data": ["a red fox in snow", 1234, False, 512, 768, 4]}
+    # Gradio 4: the guessed prefix is answered 404, /config says "none", the job goes there.
+    assert sent(router) == [
+        ("POST", "/gradio_api/call/infer"),
+        ("GET", "/config"),
+        ("POST", "/call/infer"),
+        ("GET", f"/call/infer/{event_id_of(line.post)}"),
+    ]
+
+
+def test_discover_reads_config_before_the_first_job(router: respx.MockRouter) -> None:
+    line = QUEUE_OK[0]
+    space = mount_queue(router, 4, line.post, line.stream)
+    with FluxClient(BASE, discover=True) as client:
+        client.generate(sample_request())
+        client.generate(sample_request())
+    job = [("POST", "/call/infer"), ("GET", "/queue/data")]
+    assert sent(router) == [("GET", "/config"), *job, *job]
+    assert sorted(sent_json(space.submit)) == ["data", "session_hash"]
 
 
 def test_error(router: respx.MockRouter) -> None:
@@ -122,6 +148,13 @@ def test_stream_early_exit_cancels_the_job(router: respx.MockRouter) -> None:
                 break
         # the cancel is sent before the with block is left
         assert cancel.call_count == 1
+        # never read for the job: /config is read for the cancel's fn_index, just before it
+        assert sent(router) == [
+            ("POST", "/gradio_api/call/infer"),
+            ("GET", "/gradio_api/queue/data"),
+            ("GET", "/config"),
+            ("POST", "/gradio_api/cancel"),
+        ]
     assert first == Queued(rank=3, queue_size=4)
     assert sent_json(cancel) == {
         "fn_index": 2,
@@ -236,9 +269,8 @@ def test_calling_the_client_from_its_own_loop_thread_says_so(router: respx.MockR
 
 
 def test_with_options_shares_the_loop_thread_and_sets_defaults(router: respx.MockRouter) -> None:
-    queue, call = QUEUE_OK[2], CALL_OK[2]
-    by_queue = mount_queue(router, 6, queue.post, queue.stream)
-    by_call = mount_call(router, 6, call.post, call.stream)
+    # Gradio 4: the first job learns the prefix ("") after a 404; every later one goes there.
+    by_queue, by_call = mount_both(router, 4)
     before = set(threading.enumerate())
     with FluxClient(BASE) as client:
         twin = client.with_options(protocol="call", timeout=30)
@@ -254,6 +286,7 @@ def test_with_options_shares_the_loop_thread_and_sets_defaults(router: respx.Moc
         assert len(started) == 1
     assert (by_queue.submit.call_count, by_call.submit.call_count) == (2, 2)
     assert by_queue.config.call_count == 1  # one pool: discovered once for both
+    assert sent(router).count(("POST", "/gradio_api/call/infer")) == 1  # the one 404
     assert twin.is_closed
     assert set(threading.enumerate()) == before
     with pytest.raises(ClientClosedError):
