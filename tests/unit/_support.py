@@ -15,6 +15,7 @@ import httpx
 import pytest
 import respx
 from respx.models import Call
+from respx.patterns import M
 
 from flux_sdk import GenerateRequest
 from flux_sdk._protocol import JobContext
@@ -217,27 +218,57 @@ class Mounted:
     config: respx.Route
     submit: respx.Route
     stream: respx.Route
+    guess: respx.Route | None = None
+    """Gradio 4's 404 at the guessed prefix (None on Gradio 5 and 6, where the guess is right)."""
+
+
+# Both protocols submit to ``{prefix}/call/infer``; a queue job's body names its session, so
+# one Space can take both (each route counting its own jobs).
+_IN_A_SESSION = M(content__contains=b'"session_hash"')
+
+
+def mount_guess(router: respx.MockRouter, version: int) -> respx.Route | None:
+    """Gradio 4's 404 for the prefix a cold client guesses first (Gradio 5's), if it differs."""
+    if PREFIX[version] == "/gradio_api":
+        return None
+    return router.post("/gradio_api/call/infer").mock(
+        side_effect=serve("gradio4/11-gradio_api-call-infer-post.txt")
+    )
 
 
 def mount_queue(router: respx.MockRouter, version: int, join: str, data: str | Handler) -> Mounted:
+    """A Space on ``version``'s line taking queue jobs: by name, in our session (§4.1).
+
+    ``join`` is the transcript of the submission's answer (a ``queue/join`` one has the same
+    shape as that of ``call/infer`` naming a session: ``{"event_id": ...}``).
+    """
     prefix = PREFIX[version]
+    guess = mount_guess(router, version)
     return Mounted(
         config=mount_config(router, version),
-        submit=router.post(f"{prefix}/queue/join").mock(side_effect=serve(join)),
+        submit=router.route(_IN_A_SESSION, method="POST", path=f"{prefix}/call/infer").mock(
+            side_effect=serve(join)
+        ),
         stream=router.get(f"{prefix}/queue/data").mock(
             side_effect=serve(data) if isinstance(data, str) else data
         ),
+        guess=guess,
     )
 
 
 def mount_call(router: respx.MockRouter, version: int, post: str, stream: str | Handler) -> Mounted:
+    """A Space on ``version``'s line taking ``/call/`` jobs (§3.1)."""
     prefix = PREFIX[version]
+    guess = mount_guess(router, version)
     return Mounted(
         config=mount_config(router, version),
-        submit=router.post(f"{prefix}/call/infer").mock(side_effect=serve(post)),
+        submit=router.route(~_IN_A_SESSION, method="POST", path=f"{prefix}/call/infer").mock(
+            side_effect=serve(post)
+        ),
         stream=router.get(f"{prefix}/call/infer/{event_id_of(post)}").mock(
             side_effect=serve(stream) if isinstance(stream, str) else stream
         ),
+        guess=guess,
     )
 
 
@@ -254,6 +285,24 @@ def sent_json(route: respx.Route) -> dict[str, object]:
 def requests(router: respx.MockRouter) -> list[httpx.Request]:
     """Every request the router answered, in order."""
     return [call.request for call in cast("list[Call]", router.calls)]
+
+
+def wire(router: respx.MockRouter) -> list[str]:
+    """Every request the router answered, in order, as ``"METHOD /path"``."""
+    return [f"{request.method} {request.url.path}" for request in requests(router)]
+
+
+def edited_config(version: int, *, infer_id: int | None) -> httpx.Response:
+    """``version``'s real ``GET /config``, ``infer`` given the id ``infer_id`` (None: removed)."""
+    config = cast("dict[str, object]", json_body(f"gradio{version}/01-get-config.txt"))
+    dependencies = cast("list[dict[str, object]]", config["dependencies"])
+    if infer_id is None:
+        config["dependencies"] = [d for d in dependencies if d.get("api_name") != "infer"]
+    else:
+        for dependency in dependencies:
+            if dependency.get("api_name") == "infer":
+                dependency["id"] = infer_id
+    return httpx.Response(200, json=config)
 
 
 def xfail_on_trio(request: pytest.FixtureRequest, backend: str, reason: str) -> None:

@@ -99,10 +99,35 @@ def test_which_failures_move_a_job_to_the_next_space(error: FluxError, moves: bo
     assert fails_over(error) is moves
 
 
-def test_only_a_missing_endpoint_rediscovers() -> None:
+@pytest.mark.parametrize("discovered", [True, False])
+def test_a_missing_endpoint_rediscovers(discovered: bool) -> None:
+    assert rediscovers(EndpointNotFoundError("gone", status_code=404), discovered=discovered)
     assert rediscovers(EndpointNotFoundError("gone"))
-    assert not rediscovers(quota())
-    assert not rediscovers(FluxConnectionError("refused"))
+
+
+@pytest.mark.parametrize(
+    ("error", "discovered", "again"),
+    [
+        # Gradio's answer to a /call/ name it does not know: only a Space not yet read may
+        # simply not have it (the guess went by name); /config then says so.
+        (ResponseError("Internal Server Error", status_code=500), False, True),
+        (ResponseError("Internal Server Error", status_code=500), True, False),
+        (ResponseError("Field required", status_code=422), False, False),
+        (ResponseError("bad gateway", status_code=502), False, False),
+        (QueueFullError("queue full", status_code=503), False, False),
+        (quota(), False, False),
+        (quota(), True, False),
+        (FluxConnectionError("refused"), False, False),
+        (FluxConnectionError("refused"), True, False),
+        (ProtocolError("garbled"), False, False),
+    ],
+)
+def test_what_else_rediscovers(error: FluxError, discovered: bool, again: bool) -> None:
+    assert rediscovers(error, discovered=discovered) is again
+
+
+def test_a_500_is_not_rediscovered_by_default() -> None:
+    assert not rediscovers(ResponseError("Internal Server Error", status_code=500))
 
 
 @pytest.mark.parametrize(

@@ -25,6 +25,7 @@ from tests.unit._support import (
     output_of,
     requests,
     sample_request,
+    wire,
 )
 
 pytestmark = pytest.mark.anyio
@@ -38,18 +39,28 @@ def image() -> httpx.Response:
     return httpx.Response(200, headers={"content-type": "image/webp"}, content=b"RIFFWEBP")
 
 
+# A cold job answered 500 looks the Space up (/config), which fails too: two Space requests.
+WIRE_OF_A_FAILING_SPACE = ["POST /gradio_api/call/infer", "GET /config"]
+
+
+def failing_space(router: respx.MockRouter) -> respx.Route:
+    return router.route().mock(return_value=httpx.Response(500))
+
+
 def generation(url: str) -> Generation:
     return Generation(url=url, path="/tmp/x.webp", seed=1, request=GenerateRequest(prompt="x"))
 
 
-async def test_token_goes_to_every_space_request(router: respx.MockRouter) -> None:
+@pytest.mark.parametrize("discover", [False, True], ids=["cold", "discover"])
+async def test_token_goes_to_every_space_request(router: respx.MockRouter, discover: bool) -> None:
     line = QUEUE_OK[2]
     mount_queue(router, 6, line.post, line.stream)
     router.get(output_of(line.stream).url).mock(return_value=image())
-    async with AsyncFluxClient(BASE, token=SECRET) as client:
+    async with AsyncFluxClient(BASE, token=SECRET, discover=discover) as client:
         result = await client.generate(sample_request())
         assert await client.download(result) == b"RIFFWEBP"
-    assert len(requests(router)) == 4
+    # submit, stream, image; and /config first when discovering
+    assert len(requests(router)) == 3 + discover
     for sent in requests(router):
         assert sent.headers["x-hf-authorization"] == BEARER
         # the Space proxy strips Authorization; gradio_client moved to X-HF-Authorization
@@ -58,11 +69,13 @@ async def test_token_goes_to_every_space_request(router: respx.MockRouter) -> No
 
 async def test_token_goes_with_a_cancel(router: respx.MockRouter) -> None:
     line = QUEUE_OK[2]
-    mount_queue(router, 6, line.post, line.stream)
+    space = mount_queue(router, 6, line.post, line.stream)
     cancel = mount_cancel(router, "/gradio_api")
     async with AsyncFluxClient(BASE, token=SECRET) as client, client.stream("x") as events:
         async for _ in events:
             break
+    # The /config a cancel reads for its fn_index is a Space request like any other.
+    assert space.config.calls.last.request.headers["x-hf-authorization"] == BEARER
     assert cancel.calls.last.request.headers["x-hf-authorization"] == BEARER
 
 
@@ -100,42 +113,50 @@ async def test_hf_token_from_the_environment(
     router: respx.MockRouter, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("HF_TOKEN", "hf_from_env")
-    config = router.get("/config").mock(return_value=httpx.Response(500))
+    failing_space(router)
     async with AsyncFluxClient(BASE) as client:
         with pytest.raises(ResponseError):
             await client.generate("x")
-    assert config.calls.last.request.headers["x-hf-authorization"] == "Bearer hf_from_env"
+    assert wire(router) == WIRE_OF_A_FAILING_SPACE
+    for sent in requests(router):
+        assert sent.headers["x-hf-authorization"] == "Bearer hf_from_env"
 
 
 async def test_explicit_token_wins_over_the_environment(
     router: respx.MockRouter, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("HF_TOKEN", "hf_from_env")
-    config = router.get("/config").mock(return_value=httpx.Response(500))
+    failing_space(router)
     async with AsyncFluxClient(BASE, token=SECRET) as client:
         with pytest.raises(ResponseError):
             await client.generate("x")
-    assert config.calls.last.request.headers["x-hf-authorization"] == BEARER
+    assert wire(router) == WIRE_OF_A_FAILING_SPACE
+    for sent in requests(router):
+        assert sent.headers["x-hf-authorization"] == BEARER
 
 
 async def test_empty_token_means_none_even_with_hf_token(
     router: respx.MockRouter, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("HF_TOKEN", "hf_from_env")
-    config = router.get("/config").mock(return_value=httpx.Response(500))
+    failing_space(router)
     async with AsyncFluxClient(BASE, token="") as client:
         with pytest.raises(ResponseError):
             await client.generate("x")
-    assert "x-hf-authorization" not in config.calls.last.request.headers
+    assert wire(router) == WIRE_OF_A_FAILING_SPACE
+    for sent in requests(router):
+        assert "x-hf-authorization" not in sent.headers
 
 
 async def test_no_token_sends_no_auth_header(router: respx.MockRouter) -> None:
-    config = router.get("/config").mock(return_value=httpx.Response(500))
+    failing_space(router)
     async with AsyncFluxClient(BASE) as client:
         with pytest.raises(ResponseError):
             await client.generate("x")
-    assert "x-hf-authorization" not in config.calls.last.request.headers
-    assert "authorization" not in config.calls.last.request.headers
+    assert wire(router) == WIRE_OF_A_FAILING_SPACE
+    for sent in requests(router):
+        assert "x-hf-authorization" not in sent.headers
+        assert "authorization" not in sent.headers
 
 
 async def test_token_is_never_shown(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import json
 from dataclasses import dataclass
-from typing import cast
+from typing import Literal, cast
 
 import httpx
 import pytest
@@ -34,6 +34,7 @@ from flux_sdk import (
     Timeout,
     __version__,
 )
+from flux_sdk._protocol import GUESSED_PREFIX
 from tests.unit._support import (
     BASE,
     CALL_OK,
@@ -43,10 +44,12 @@ from tests.unit._support import (
     Mounted,
     body_of,
     chunked,
+    edited_config,
     event_id_of,
     mount_call,
     mount_cancel,
     mount_config,
+    mount_guess,
     mount_queue,
     output_of,
     replay,
@@ -56,6 +59,7 @@ from tests.unit._support import (
     sent_json,
     serve,
     stream_of,
+    wire,
 )
 
 pytestmark = pytest.mark.anyio
@@ -99,15 +103,91 @@ async def test_queue_success(router: respx.MockRouter, line: Line) -> None:
     assert {p.total for p in progress} == {len(progress)}
     assert len(events) == 3 + len(progress)
 
+    # By name in our session: no fn_index, so no GET /config was needed to send it.
     body = sent_json(space.submit)
+    assert set(body) == {"data", "session_hash"}
     assert body["data"] == ["a red fox in snow", 1234, False, 512, 768, 6]
-    assert body["fn_index"] == 2
     session_hash = body["session_hash"]
     assert isinstance(session_hash, str)
     assert session_hash
+    assert space.submit.calls.last.request.url.path == f"{line.prefix}/call/infer"
     stream_url = space.stream.calls.last.request.url
     assert stream_url.params["session_hash"] == session_hash
     assert stream_url.path == f"{line.prefix}/queue/data"
+
+
+JobProtocol = Literal["queue", "call"]
+LINES: list[tuple[JobProtocol, Line]] = [
+    *[("queue", line) for line in QUEUE_OK],
+    *[("call", line) for line in CALL_OK],
+]
+
+
+def line_id(case: tuple[JobProtocol, Line]) -> str:
+    return f"{case[0]}-g{case[1].version}"
+
+
+def mount_line(router: respx.MockRouter, protocol: JobProtocol, line: Line) -> tuple[Mounted, str]:
+    """``line``'s Space taking a job on ``protocol``, and the path its job is followed at."""
+    if protocol == "queue":
+        return mount_queue(router, line.version, line.post, line.stream), (
+            f"{line.prefix}/queue/data"
+        )
+    return mount_call(router, line.version, line.post, line.stream), (
+        f"{line.prefix}/call/infer/{event_id_of(line.post)}"
+    )
+
+
+def cold_wire(line: Line, stream: str) -> list[str]:
+    """What a cold client sends for one job on ``line``: Gradio 4 answers the guess with 404."""
+    prefix = line.prefix
+    if prefix == GUESSED_PREFIX:
+        return [f"POST {prefix}/call/infer", f"GET {stream}"]
+    return [
+        f"POST {GUESSED_PREFIX}/call/infer",
+        "GET /config",
+        f"POST {prefix}/call/infer",
+        f"GET {stream}",
+    ]
+
+
+@pytest.mark.parametrize("case", LINES, ids=line_id)
+async def test_a_cold_job_reads_config_only_after_a_404(
+    router: respx.MockRouter, case: tuple[JobProtocol, Line]
+) -> None:
+    protocol, line = case
+    space, stream = mount_line(router, protocol, line)
+    async with AsyncFluxClient(BASE, protocol=protocol) as client:
+        generation = await client.generate(sample_request())
+    assert generation.seed == 1234
+    assert wire(router) == cold_wire(line, stream)
+    assert space.config.call_count == (0 if space.guess is None else 1)
+    if space.guess is not None:
+        # The same job sent again at the prefix /config named, by name (in a session) again.
+        guessed = cast("dict[str, object]", json.loads(space.guess.calls.last.request.content))
+        sent = sent_json(space.submit)
+        assert (
+            set(guessed)
+            == set(sent)
+            == ({"data", "session_hash"} if protocol == "queue" else {"data"})
+        )
+        assert guessed["data"] == sent["data"]
+
+
+@pytest.mark.parametrize("case", LINES, ids=line_id)
+async def test_discover_reads_config_before_the_first_job(
+    router: respx.MockRouter, case: tuple[JobProtocol, Line]
+) -> None:
+    protocol, line = case
+    space, stream = mount_line(router, protocol, line)
+    async with AsyncFluxClient(BASE, protocol=protocol, discover=True) as client:
+        await client.generate(sample_request())
+        await client.generate(sample_request())
+    # Read once, first; the prefix it names is right on every line, so no 404 on Gradio 4.
+    job = [f"POST {line.prefix}/call/infer", f"GET {stream}"]
+    assert wire(router) == ["GET /config", *job, *job]
+    # Still by name: /config's fn_index is for cancelling only.
+    assert "fn_index" not in sent_json(space.submit)
 
 
 async def test_queue_success_exact_events_g6(router: respx.MockRouter) -> None:
@@ -138,6 +218,7 @@ async def test_call_success(router: respx.MockRouter, line: Line) -> None:
     assert sent_json(space.submit) == {"data": ["a red fox in snow", 1234, False, 512, 768, 6]}
     assert space.submit.calls.last.request.url.path == f"{line.prefix}/call/infer"
     assert space.stream.call_count == 1
+    assert space.config.call_count == (0 if line.prefix == GUESSED_PREFIX else 1)
 
 
 @pytest.mark.parametrize("line", CALL_OK, ids=lambda line: f"g{line.version}")
@@ -502,23 +583,25 @@ async def test_unknown_call_events_are_skipped(router: respx.MockRouter) -> None
 
 @pytest.mark.parametrize("protocol", ["queue", "call"])
 async def test_prefix_drift_is_rediscovered_once(router: respx.MockRouter, protocol: str) -> None:
+    # /config read first (discover) says Gradio 4's prefix; the Space has moved to Gradio 6.
     config = router.get("/config").mock(
         side_effect=[replay("gradio4/01-get-config.txt"), replay("gradio6/01-get-config.txt")]
     )
-    not_found = replay("gradio6/10-post-call-infer-noprefix.txt")
+    old = router.post("/call/infer").mock(
+        side_effect=serve("gradio6/10-post-call-infer-noprefix.txt")
+    )
     if protocol == "queue":
-        old = router.post("/queue/join").mock(return_value=not_found)
         line = QUEUE_OK[2]
-        new = router.post("/gradio_api/queue/join").mock(side_effect=serve(line.post))
         router.get("/gradio_api/queue/data").mock(side_effect=serve(line.stream))
     else:
-        old = router.post("/call/infer").mock(return_value=not_found)
         line = CALL_OK[2]
-        new = router.post("/gradio_api/call/infer").mock(side_effect=serve(line.post))
         router.get(f"/gradio_api/call/infer/{event_id_of(line.post)}").mock(
             side_effect=serve(line.stream)
         )
-    async with AsyncFluxClient(BASE, protocol="queue" if protocol == "queue" else "call") as client:
+    new = router.post("/gradio_api/call/infer").mock(side_effect=serve(line.post))
+    async with AsyncFluxClient(
+        BASE, protocol="queue" if protocol == "queue" else "call", discover=True
+    ) as client:
         generation = await client.generate(sample_request())
         assert generation.seed == 1234
         assert config.call_count == 2
@@ -528,29 +611,122 @@ async def test_prefix_drift_is_rediscovered_once(router: respx.MockRouter, proto
         await client.generate(sample_request())
     assert config.call_count == 2
     assert new.call_count == 2
+    assert old.call_count == 1
+
+
+async def test_a_space_that_moved_after_a_job_is_rediscovered(router: respx.MockRouter) -> None:
+    # No /config read: the first job was taken at the guess, the Space then moved to Gradio 4.
+    line = QUEUE_OK[2]
+    guess = router.post("/gradio_api/call/infer").mock(
+        side_effect=[replay(line.post), replay("gradio4/11-gradio_api-call-infer-post.txt")]
+    )
+    router.get("/gradio_api/queue/data").mock(side_effect=serve(line.stream))
+    g4 = QUEUE_OK[0]
+    config = mount_config(router, 4)
+    moved = router.post("/call/infer").mock(side_effect=serve(g4.post))
+    router.get("/queue/data").mock(side_effect=serve(g4.stream))
+    async with AsyncFluxClient(BASE) as client:
+        await client.generate(sample_request())
+        assert not config.called
+        await client.generate(sample_request())
+        await client.generate(sample_request())
+    assert wire(router) == [
+        "POST /gradio_api/call/infer",
+        "GET /gradio_api/queue/data",
+        "POST /gradio_api/call/infer",
+        "GET /config",
+        "POST /call/infer",
+        "GET /queue/data",
+        "POST /call/infer",
+        "GET /queue/data",
+    ]
+    assert (guess.call_count, config.call_count, moved.call_count) == (2, 1, 2)
 
 
 async def test_prefix_drift_that_persists_raises(router: respx.MockRouter) -> None:
     config = mount_config(router, 6)
-    join = router.post("/gradio_api/queue/join").mock(
-        side_effect=serve("gradio4/29-gradio_api-queue-join.txt")
+    submit = router.post("/gradio_api/call/infer").mock(
+        side_effect=serve("gradio4/11-gradio_api-call-infer-post.txt")
     )
     async with AsyncFluxClient(BASE) as client:
         with pytest.raises(EndpointNotFoundError) as caught:
             await client.generate(sample_request())
     assert caught.value.status_code == 404
-    assert config.call_count == 2
-    assert join.call_count == 2
+    # The guess was /config's prefix already: one read, one more try, then the 404 stands.
+    assert wire(router) == [
+        "POST /gradio_api/call/infer",
+        "GET /config",
+        "POST /gradio_api/call/infer",
+    ]
+    assert (config.call_count, submit.call_count) == (1, 2)
 
 
-async def test_config_is_fetched_once_for_many_jobs(router: respx.MockRouter) -> None:
-    line = QUEUE_OK[1]
-    space = mount_queue(router, 5, line.post, line.stream)
+@pytest.mark.parametrize("version", [4, 5, 6])
+async def test_config_is_read_at_most_once_for_many_jobs(
+    router: respx.MockRouter, version: int
+) -> None:
+    line = QUEUE_OK[version - 4]
+    space = mount_queue(router, version, line.post, line.stream)
     async with AsyncFluxClient(BASE) as client:
         for _ in range(3):
             await client.generate(sample_request())
-    assert space.config.call_count == 1
+    # Gradio 5 and 6 never need it; Gradio 4 once, after the one 404: its prefix is then known.
+    assert space.config.call_count == (0 if version > 4 else 1)
     assert space.submit.call_count == 3
+    if space.guess is not None:
+        assert space.guess.call_count == 1
+
+
+@pytest.mark.parametrize("protocol", ["queue", "call"])
+async def test_a_500_before_the_space_is_known_finds_infer_missing(
+    router: respx.MockRouter, protocol: str
+) -> None:
+    # How Gradio answers a /call/ name it does not have: the guess went by name, so /config
+    # is read to tell "no such endpoint" from a failure of the Space.
+    submit = router.post("/gradio_api/call/infer").mock(
+        side_effect=serve("gradio6/31-post-unknown-api-name.txt")
+    )
+    config = router.get("/config").mock(return_value=edited_config(6, infer_id=None))
+    async with AsyncFluxClient(BASE, protocol="queue" if protocol == "queue" else "call") as client:
+        with pytest.raises(EndpointNotFoundError, match="infer"):
+            await client.generate(sample_request())
+    assert wire(router) == ["POST /gradio_api/call/infer", "GET /config"]
+    assert (submit.call_count, config.call_count) == (1, 1)
+
+
+async def test_a_500_after_a_job_was_taken_is_not_rediscovered(router: respx.MockRouter) -> None:
+    line = QUEUE_OK[2]
+    space = mount_queue(router, 6, line.post, line.stream)
+    space.submit.mock(
+        side_effect=[replay(line.post), replay("gradio6/31-post-unknown-api-name.txt")]
+    )
+    async with AsyncFluxClient(BASE) as client:
+        await client.generate(sample_request())
+        with pytest.raises(ResponseError) as caught:
+            await client.generate(sample_request())
+    assert type(caught.value) is ResponseError
+    assert caught.value.status_code == 500
+    # The Space took a job by that name at that prefix: a 500 now is its failure, not ours
+    # to resend (a submission is sent again only when the Space certainly did not take it).
+    assert not space.config.called
+    assert space.submit.call_count == 2
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="SDK: _submit takes `discovered` before discover=True's read, so the 500 is resent",
+)
+async def test_a_500_after_config_was_read_is_not_rediscovered(router: respx.MockRouter) -> None:
+    config = mount_config(router, 6)
+    submit = router.post("/gradio_api/call/infer").mock(
+        side_effect=serve("gradio6/31-post-unknown-api-name.txt")
+    )
+    async with AsyncFluxClient(BASE, discover=True) as client:
+        with pytest.raises(ResponseError) as caught:
+            await client.generate(sample_request())
+    assert caught.value.status_code == 500
+    assert (config.call_count, submit.call_count) == (1, 1)
 
 
 @pytest.mark.parametrize(
@@ -585,10 +761,9 @@ async def test_config_is_fetched_once_for_many_jobs(router: respx.MockRouter) ->
 async def test_queue_full(
     router: respx.MockRouter, protocol: str, version: int, name: str, detail: str
 ) -> None:
-    mount_config(router, version)
-    prefix = PREFIX[version]
-    path = f"{prefix}/queue/join" if protocol == "queue" else f"{prefix}/call/infer"
-    submit = router.post(path).mock(side_effect=serve(name))
+    config = mount_config(router, version)
+    guess = mount_guess(router, version)
+    submit = router.post(f"{PREFIX[version]}/call/infer").mock(side_effect=serve(name))
     catch_all = router.route()
     async with AsyncFluxClient(BASE, max_retries=0) as client:
         with pytest.raises(QueueFullError) as caught:
@@ -597,6 +772,7 @@ async def test_queue_full(
     assert caught.value.message == detail
     assert caught.value.payload == {"detail": detail}
     assert submit.call_count == 1
+    assert config.call_count == (0 if guess is None else 1)
     assert not catch_all.called
 
 
@@ -622,20 +798,22 @@ async def test_queue_full_is_retried_after_retry_after(router: respx.MockRouter)
 async def test_http_errors_on_submit(
     router: respx.MockRouter, name: str, status: int, message: str
 ) -> None:
-    mount_config(router, 6)
-    router.post("/gradio_api/call/infer").mock(side_effect=serve(name))
+    config = mount_config(router, 6)
+    submit = router.post("/gradio_api/call/infer").mock(side_effect=serve(name))
     async with AsyncFluxClient(BASE, protocol="call") as client:
         with pytest.raises(ResponseError) as caught:
             await client.generate(sample_request())
     assert caught.value.status_code == status
     assert caught.value.message == message
+    # A 500 from a Space not yet read: /config has infer, so the one more try's 500 stands.
+    assert (config.call_count, submit.call_count) == ((1, 2) if status == 500 else (0, 1))
 
 
 async def test_retry_after_beyond_the_time_left_is_not_waited_for(
     router: respx.MockRouter,
 ) -> None:
-    mount_config(router, 6)
-    join = router.post("/gradio_api/queue/join").mock(
+    config = mount_config(router, 6)
+    join = router.post("/gradio_api/call/infer").mock(
         return_value=httpx.Response(
             429, headers={"retry-after": "3600"}, json={"error": "Too many requests"}
         )
@@ -644,6 +822,7 @@ async def test_retry_after_beyond_the_time_left_is_not_waited_for(
         with pytest.raises((RateLimitError, FluxTimeoutError)) as caught:
             await client.generate(sample_request())
     assert join.call_count == 1
+    assert not config.called
     assert isinstance(caught.value, RateLimitError)
     assert caught.value.retry_after == datetime.timedelta(hours=1)
 
@@ -651,14 +830,13 @@ async def test_retry_after_beyond_the_time_left_is_not_waited_for(
 async def test_large_error_body_leaves_no_open_stream(
     router: respx.MockRouter, request: pytest.FixtureRequest, anyio_backend: str
 ) -> None:
-    mount_config(router, 6)
     page = chunked(
         b"<html><title>502 Bad Gateway</title>" + b"a" * 40_000,
         b"b" * 40_000,
         b"c" * 40_000,
         content_type="text/html",
     )
-    router.post("/gradio_api/queue/join").mock(
+    submit = router.post("/gradio_api/call/infer").mock(
         return_value=httpx.Response(502, headers=page.headers, stream=page.stream)
     )
     with resource_warnings() as leaks:
@@ -667,6 +845,7 @@ async def test_large_error_body_leaves_no_open_stream(
                 await client.generate(sample_request())
     assert caught.value.status_code == 502
     assert caught.value.message == "502 Bad Gateway"
+    assert submit.call_count == 1
     assert [str(w.message) for w in leaks] == []
 
 
@@ -689,16 +868,20 @@ async def test_stream_that_is_not_an_event_stream(router: respx.MockRouter) -> N
             await client.generate(sample_request())
 
 
-async def test_config_garbage_is_protocol_error(router: respx.MockRouter) -> None:
-    router.get("/config").mock(return_value=httpx.Response(200, text="<html>hello</html>"))
-    async with AsyncFluxClient(BASE) as client:
+@pytest.mark.parametrize("discover", [True, False], ids=["discover", "after-404"])
+async def test_config_garbage_is_protocol_error(router: respx.MockRouter, discover: bool) -> None:
+    config = router.get("/config").mock(return_value=httpx.Response(200, text="<html>hello</html>"))
+    mount_guess(router, 4)
+    async with AsyncFluxClient(BASE, discover=discover) as client:
         with pytest.raises(ProtocolError):
             await client.generate(sample_request())
+    assert config.call_count == 1
+    expected = ["GET /config"] if discover else ["POST /gradio_api/call/infer", "GET /config"]
+    assert wire(router) == expected
 
 
 async def test_submit_without_event_id_is_protocol_error(router: respx.MockRouter) -> None:
-    mount_config(router, 6)
-    router.post("/gradio_api/queue/join").mock(return_value=httpx.Response(200, json={"ok": 1}))
+    router.post("/gradio_api/call/infer").mock(return_value=httpx.Response(200, json={"ok": 1}))
     async with AsyncFluxClient(BASE) as client:
         with pytest.raises(ProtocolError, match="event_id"):
             await client.generate(sample_request())
@@ -734,13 +917,17 @@ async def test_queue_stream_without_result(router: respx.MockRouter, body: str) 
 )
 async def test_call_stream_without_result(router: respx.MockRouter, stream: str) -> None:
     post = "gradio6/11-post-gradio_api-call-infer.txt"
-    mount_config(router, 6)
+    config = mount_config(router, 6)
     router.post("/gradio_api/call/infer").mock(side_effect=serve(post))
     router.get(f"/gradio_api/call/infer/{event_id_of(post)}").mock(side_effect=serve(stream))
-    mount_cancel(router, "/gradio_api")
+    cancel = mount_cancel(router, "/gradio_api")
     async with AsyncFluxClient(BASE, protocol="call") as client:
         with pytest.raises(ProtocolError):
             await client.generate(sample_request())
+    # The job may still run: cancelled, with the fn_index /config was read for just now.
+    assert config.call_count == 1
+    event_id = event_id_of(post)
+    assert sent_json(cancel) == {"fn_index": 2, "session_hash": event_id, "event_id": event_id}
 
 
 # -- validation before I/O, and headers -------------------------------------------------------
@@ -789,8 +976,11 @@ async def test_stream_never_iterated_sends_nothing(router: respx.MockRouter) -> 
     assert not catch_all.called
 
 
+@pytest.mark.parametrize("discover", [False, True], ids=["cold", "discover"])
 @pytest.mark.parametrize("protocol", ["queue", "call"])
-async def test_every_request_identifies_the_sdk(router: respx.MockRouter, protocol: str) -> None:
+async def test_every_request_identifies_the_sdk(
+    router: respx.MockRouter, protocol: str, discover: bool
+) -> None:
     line = QUEUE_OK[2] if protocol == "queue" else CALL_OK[2]
     if protocol == "queue":
         mount_queue(router, 6, line.post, line.stream)
@@ -799,12 +989,13 @@ async def test_every_request_identifies_the_sdk(router: respx.MockRouter, protoc
     image = router.get(output_of(line.stream).url).mock(
         return_value=httpx.Response(200, content=b"RIFF", headers={"content-type": "image/webp"})
     )
-    async with AsyncFluxClient(BASE) as client:
+    async with AsyncFluxClient(BASE, discover=discover) as client:
         generation = (await events_of(client, protocol))[-1]
         assert isinstance(generation, Completed)
         assert await client.download(generation.generation) == b"RIFF"
     assert image.called
-    assert len(requests(router)) == 4
+    # submit, stream, image; and /config first when discovering
+    assert len(requests(router)) == 3 + discover
     for sent in requests(router):
         assert sent.headers["user-agent"] == f"flux-sdk/{__version__}"
         assert sent.headers["x-gradio-user"] == "api"
@@ -812,13 +1003,18 @@ async def test_every_request_identifies_the_sdk(router: respx.MockRouter, protoc
         assert "authorization" not in sent.headers
 
 
-async def test_extra_headers_are_sent(router: respx.MockRouter) -> None:
-    config = mount_config(router, 6)
-    router.post("/gradio_api/queue/join").mock(
+@pytest.mark.parametrize("discover", [False, True], ids=["cold", "discover"])
+async def test_extra_headers_are_sent(router: respx.MockRouter, discover: bool) -> None:
+    mount_config(router, 6)
+    router.post("/gradio_api/call/infer").mock(
         return_value=httpx.Response(503, json={"detail": "Queue is full."})
     )
-    async with AsyncFluxClient(BASE, headers={"X-IP-Token": "jwt"}, max_retries=0) as client:
+    async with AsyncFluxClient(
+        BASE, headers={"X-IP-Token": "jwt"}, max_retries=0, discover=discover
+    ) as client:
         with pytest.raises(QueueFullError):
             await client.generate(sample_request())
-    assert config.calls.last.request.headers["x-ip-token"] == "jwt"
-    assert config.calls.last.request.headers["x-gradio-user"] == "api"
+    assert wire(router) == ["GET /config"] * discover + ["POST /gradio_api/call/infer"]
+    for sent in requests(router):
+        assert sent.headers["x-ip-token"] == "jwt"
+        assert sent.headers["x-gradio-user"] == "api"
