@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Literal, cast
 
+import anyio
 import httpx
 import pytest
 import respx
@@ -677,6 +678,29 @@ async def test_config_is_read_at_most_once_for_many_jobs(
         assert space.guess.call_count == 1
 
 
+async def test_cold_jobs_404_together_read_config_once(router: respx.MockRouter) -> None:
+    line = QUEUE_OK[0]
+    space = mount_queue(router, 4, line.post, line.stream)
+    assert space.guess is not None
+    both_guessed = anyio.Event()
+    guessed: list[httpx.Request] = []
+
+    async def not_found_once_both_came(request: httpx.Request) -> httpx.Response:
+        # Both jobs are answered 404 only once both have guessed: neither saw the other's.
+        guessed.append(request)
+        if len(guessed) == 2:
+            both_guessed.set()
+        await both_guessed.wait()
+        return replay("gradio4/11-gradio_api-call-infer-post.txt")
+
+    space.guess.mock(side_effect=not_found_once_both_came)
+    async with AsyncFluxClient(BASE) as client, anyio.create_task_group() as group:
+        for _ in range(2):
+            group.start_soon(client.generate, sample_request())
+    # Both rediscover; the read they both asked for is made once.
+    assert (len(guessed), space.config.call_count, space.submit.call_count) == (2, 1, 2)
+
+
 @pytest.mark.parametrize("protocol", ["queue", "call"])
 async def test_a_500_before_the_space_is_known_finds_infer_missing(
     router: respx.MockRouter, protocol: str
@@ -712,11 +736,6 @@ async def test_a_500_after_a_job_was_taken_is_not_rediscovered(router: respx.Moc
     assert space.submit.call_count == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="SDK: _submit takes `discovered` before discover=True's read, so the 500 is resent",
-)
 async def test_a_500_after_config_was_read_is_not_rediscovered(router: respx.MockRouter) -> None:
     config = mount_config(router, 6)
     submit = router.post("/gradio_api/call/infer").mock(
