@@ -137,6 +137,10 @@ class AsyncFluxClient:
             `ssl.SSLContext`, or False (not at all: for tests only).
         http2: Offer HTTP/2 over TLS (needs ``pip install 'flux-sdk[http2]'``): concurrent
             jobs share one connection.
+        discover: Read the Space's ``GET /config`` before its first job (one round trip).
+            Off by default: jobs are submitted by the endpoint's name at Gradio 5's prefix,
+            and ``/config`` is read only when needed (a 404, a cancel, ``flux info``); turn
+            it on for a Space on Gradio 4, whose first job would otherwise pay the 404.
         headers: Extra headers sent with every request.
         max_retries: How often to re-send a submission the Space certainly did not accept
             (connection refused, HTTP 429, 502, 503, 504), with exponential backoff and jitter,
@@ -169,6 +173,7 @@ class AsyncFluxClient:
         proxy: str | None = None,
         verify: ssl.SSLContext | str | bool = True,
         http2: bool = False,
+        discover: bool = False,
         headers: Mapping[str, str] | None = None,
         max_retries: int = DEFAULT_MAX_RETRIES,
         wait_on_quota: bool = False,
@@ -192,6 +197,7 @@ class AsyncFluxClient:
             proxy=proxy,
             verify=verify,
             http2=http2,
+            discover=discover,
             http_transport=http_transport,
             max_download_bytes=max_download_bytes,
             max_retries=self._settings.max_retries,

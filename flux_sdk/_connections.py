@@ -134,10 +134,14 @@ Verify = ssl.SSLContext | str | bool
 
 
 @functools.lru_cache(maxsize=8)
-def _ssl_context(verify: str | bool, cert_file: str | None, cert_dir: str | None) -> ssl.SSLContext:
+def _ssl_context(
+    verify: str | bool, http2: bool, cert_file: str | None, cert_dir: str | None
+) -> ssl.SSLContext:
     # Loading the CA bundle costs tens of milliseconds: once per process and setting, not
-    # once per client or per event loop. The environment is part of the key.
-    del cert_file, cert_dir
+    # once per client or per event loop. The environment is part of the key, and so is
+    # http2: httpcore sets the context's ALPN offer on every new connection, so clients that
+    # differ in http2 and shared one context would race on what the next handshake offers.
+    del http2, cert_file, cert_dir
     if isinstance(verify, str):
         # Only this CA (a corporate one, a test's): as httpx reads a bundle path, without its
         # deprecated verify=<str>.
@@ -147,8 +151,10 @@ def _ssl_context(verify: str | bool, cert_file: str | None, cert_dir: str | None
     return httpx.create_ssl_context(verify=verify)
 
 
-def ssl_context(verify: Verify) -> ssl.SSLContext:
+def ssl_context(verify: Verify, *, http2: bool = False) -> ssl.SSLContext:
     """The TLS context for ``verify``, shared by every client that checks certificates so.
+
+    One per ``http2`` setting too; a context the user gives is used as it is.
 
     Raises:
         ValueError: ``verify`` names a CA bundle that does not exist.
@@ -157,7 +163,9 @@ def ssl_context(verify: Verify) -> ssl.SSLContext:
         return verify
     if isinstance(verify, str) and not os.path.exists(verify):
         raise ValueError(f"verify={verify!r}: no CA bundle (file or directory) at that path")
-    return _ssl_context(verify, os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+    return _ssl_context(
+        verify, http2, os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR")
+    )
 
 
 def check_http2(http2: bool) -> None:
@@ -342,7 +350,7 @@ class FramedTransport(httpx.AsyncBaseTransport):
         proxy_url = httpx.Proxy(proxy) if proxy else None
         self.limits = limits
         """The pool's limits (connections, kept-alive ones, their expiry)."""
-        self._pool = _pool(proxy_url, limits, ssl_context(verify), http2)
+        self._pool = _pool(proxy_url, limits, ssl_context(verify, http2=http2), http2)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         assert isinstance(request.stream, httpx.AsyncByteStream)

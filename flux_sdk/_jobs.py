@@ -237,11 +237,12 @@ class JobRun:
         self.started = True
         outcome: Generation | Exception | None = None
         try:
-            with anyio.CancelScope() as scope:
-                self._scope = scope
-                if self._cancelled:
-                    scope.cancel()
-                outcome = await follow(self._transport, self._events, self.record.add)
+            # Cancelled before its task ran: it is never sent. Not by cancelling the scope: the
+            # first checkpoint may come only once the submission is on the wire.
+            if not self._cancelled:
+                with anyio.CancelScope() as scope:
+                    self._scope = scope
+                    outcome = await follow(self._transport, self._events, self.record.add)
         except Exception as exc:
             # Kept for result(); nothing else may escape (on trio it would end the whole run).
             outcome = exc

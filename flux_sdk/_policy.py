@@ -10,8 +10,8 @@ Two levels, because a failure means different things at each:
   queue full, rate limit, unreachable: `fails_over`); a Space that answered "quota exceeded"
   rests until its ``retry_after``, one that could not be reached rests briefly (`rest_for`);
   when every Space is out of quota and says when to come back, ``wait_on_quota`` waits for the
-  soonest (`quota_wait`). A submission answered 404 rediscovers the Space once
-  (`rediscovers`).
+  soonest (`quota_wait`). A submission answered 404 (or 500 before the Space was
+  read) rediscovers the Space once (`rediscovers`).
 
 Nothing here sleeps, reads a clock or draws a random number: the transport passes them in.
 """
@@ -95,13 +95,18 @@ def retry_delay(
     return min(BACKOFF_CAP, BACKOFF_BASE * 2.0**attempt) * jitter
 
 
-def rediscovers(error: FluxError) -> bool:
-    """Whether a submission's failure calls for reading ``/config`` again, then one more try.
+def rediscovers(error: FluxError, *, discovered: bool = True) -> bool:
+    """Whether a submission's failure calls for reading ``/config`` (again), then one more try.
 
     A Space may have moved between Gradio lines (the ``/gradio_api`` prefix, §7.1), so the
-    route it was sent to is gone.
+    route it was sent to is gone (404). Before the Space has been read at all (``discovered``
+    false: the job went to the guessed prefix, by name), a 500 also does: it is how Gradio
+    answers a ``/call/`` name it does not know (an uncaught ``FnIndexInferError``), and
+    ``/config`` then says so as `EndpointNotFoundError`.
     """
-    return isinstance(error, EndpointNotFoundError)
+    if isinstance(error, EndpointNotFoundError):
+        return True
+    return not discovered and isinstance(error, ResponseError) and error.status_code == 500
 
 
 def fails_over(error: BaseException) -> bool:

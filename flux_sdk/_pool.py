@@ -27,7 +27,30 @@ class SpaceState:
             raise ValueError(f"a Space URL must be http(s), got {url!r}")
         self.url: str = str(parsed).rstrip("/")
         self.config: protocol.SpaceConfig | None = None
+        """What ``GET /config`` said, once read (the transport reads it only when needed)."""
+        self._accepted_prefix: str | None = None
         self.rested_until: float = -math.inf
+
+    def api_prefix(self) -> str:
+        """The API prefix to submit to.
+
+        ``/config``'s, else the one the last accepted job went to, else Gradio 5's
+        (`protocol.GUESSED_PREFIX`).
+        """
+        if self.config is not None:
+            return self.config.api_prefix
+        if self._accepted_prefix is not None:
+            return self._accepted_prefix
+        return protocol.GUESSED_PREFIX
+
+    @property
+    def known(self) -> bool:
+        """Whether the Space's prefix is known: read from ``/config``, or a job was taken."""
+        return self.config is not None or self._accepted_prefix is not None
+
+    def accepted_at(self, prefix: str) -> None:
+        """Remember that the Space took a job at ``prefix``."""
+        self._accepted_prefix = prefix
 
     def __repr__(self) -> str:
         return f"SpaceState({self.url!r})"

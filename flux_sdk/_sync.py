@@ -300,6 +300,7 @@ class FluxClient:
         proxy: A proxy URL for all requests.
         verify: True (default), a CA bundle's path, an `ssl.SSLContext`, or False.
         http2: Offer HTTP/2 over TLS (the ``[http2]`` extra).
+        discover: Read the Space's ``GET /config`` before its first job.
         headers: Extra headers sent with every request.
         max_retries: How often to re-send a submission the Space certainly did not accept.
         wait_on_quota: Wait out a ZeroGPU quota error's ``retry_after`` and try again.
@@ -330,6 +331,7 @@ class FluxClient:
         proxy: str | None = None,
         verify: ssl.SSLContext | str | bool = True,
         http2: bool = False,
+        discover: bool = False,
         headers: Mapping[str, str] | None = None,
         max_retries: int = DEFAULT_MAX_RETRIES,
         wait_on_quota: bool = False,
@@ -347,6 +349,7 @@ class FluxClient:
             proxy=proxy,
             verify=verify,
             http2=http2,
+            discover=discover,
             headers=headers,
             max_retries=max_retries,
             wait_on_quota=wait_on_quota,

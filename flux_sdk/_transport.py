@@ -207,8 +207,10 @@ class Transport:
         max_retries: int,
         verify: Verify = True,
         http2: bool = False,
+        discover: bool = False,
     ) -> None:
         self.pool: SpacePool = SpacePool(urls)
+        self.discover = discover
         self.descriptor = descriptor
         self.base_url: str = self.pool.spaces[0].url
         self.timeout = timeout
@@ -227,7 +229,7 @@ class Transport:
             check_proxy(proxy)
         check_http2(http2)
         # Read now (a missing CA bundle is refused before any I/O) and shared per process.
-        tls = ssl_context(verify)
+        tls = ssl_context(verify, http2=http2)
         spaces = [httpx.URL(space.url) for space in self.pool.spaces]
         auth = SpaceTokenAuth(token, spaces) if token else None
 
@@ -396,31 +398,39 @@ class Transport:
                 finally:
                     if not finished:
                         cancelled = True
-                        await self._cancel(job, timeout.cancel, sse_events)
+                        await self._cancel(space, job, timeout.cancel, sse_events)
         finally:
             try:
                 if not finished and not cancelled:
-                    await self._cancel(job, timeout.cancel, None)
+                    await self._cancel(space, job, timeout.cancel, None)
             finally:
                 state.job_ended(running)
 
     async def _submit(
         self, space: SpaceState, request: GenerateRequest, options: JobOptions
     ) -> protocol.AcceptedJob:
+        # With discover on, the first submission already follows a fresh /config.
+        discovered = space.known or self.discover
         try:
             return await self._submit_once(space, request, options, refresh=False)
         except FluxError as exc:
-            if not policy.rediscovers(exc):
+            if not policy.rediscovers(exc, discovered=discovered):
                 raise
             return await self._submit_once(space, request, options, refresh=True)
 
     async def _submit_once(
         self, space: SpaceState, request: GenerateRequest, options: JobOptions, *, refresh: bool
     ) -> protocol.AcceptedJob:
-        config = await self.config(space, refresh=refresh, retries=options.max_retries)
+        if refresh or self.discover:
+            config = await self.config(space, refresh=refresh, retries=options.max_retries)
+            prefix = config.api_prefix
+        else:
+            # No GET /config before the job: it is submitted by name, so a wrong guess of the
+            # prefix is a 404 (then a rediscovery), never another function (_routes.py).
+            prefix = space.api_prefix()
         submission = protocol.submission(
             space.url,
-            config,
+            prefix,
             self.descriptor.api_name,
             request,
             self.descriptor.data(request),
@@ -434,6 +444,7 @@ class Transport:
             timeout=options.timeout,
         )
         job = submission.accepted(answer)
+        space.accepted_at(prefix)
         logger.info("job %s submitted to %s", job.event_id, space.url)
         return job
 
@@ -466,6 +477,7 @@ class Transport:
 
     async def _cancel(
         self,
+        space: SpaceState,
         job: protocol.AcceptedJob,
         seconds: float,
         events: AsyncIterator[ServerSentEvent] | None,
@@ -474,9 +486,14 @@ class Transport:
         # Space, or the job keeps the Space's single worker (and the user's quota) busy.
         with anyio.CancelScope(shield=True), anyio.move_on_after(seconds):
             try:
+                # /cancel names the running task by fn_index, the one thing a job submitted by
+                # name does not know: read /config now, within the cancel's own bound.
+                config = space.config or await self.config(space, retries=0)
                 # Through the same capped reading as every answer: even a cancel's answer must
                 # not inflate without bound.
-                await self._exchange("POST", job.cancel_url, job.cancel_body, self.timeout)
+                await self._exchange(
+                    "POST", job.cancel_url, job.cancel_body(config.fn_index), self.timeout
+                )
                 # Any other status raised: the Space answered 200.
                 logger.info("job %s cancelled: HTTP 200", job.event_id)
             except (httpx.HTTPError, FluxError, RuntimeError) as exc:

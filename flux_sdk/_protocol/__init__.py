@@ -15,17 +15,19 @@ from ._discovery import SpaceConfig, parse_config
 from ._files import is_image_type
 from ._framing import ResponseFraming
 from ._routes import (
+    GUESSED_PREFIX,
     AcceptedJob,
     Submission,
     call_body,
+    call_body_in_session,
     cancel_body,
     config_url,
-    join_body,
     submission,
 )
 from ._sse import SSEReader
 
 __all__ = [
+    "GUESSED_PREFIX",
     "AcceptedJob",
     "Submission",
     "config_url",
@@ -41,13 +43,13 @@ __all__ = [
     "StreamEnd",
     "accept_encoding",
     "call_body",
+    "call_body_in_session",
     "cancel_body",
     "classify",
     "classify_http",
     "decode_call",
     "decode_queue",
     "is_image_type",
-    "join_body",
     "normalise",
     "parse_config",
     "parse_retry_after",

@@ -3,6 +3,14 @@
 Where a job is submitted, followed and cancelled on each protocol (§3.1, §4.1, §4.4), which
 session a job belongs to, and how the submission's answer names the job. The transport only
 sends what these say.
+
+Every job is submitted by the endpoint's name, ``POST {prefix}/call/{api_name}``, never by a
+``fn_index``: Gradio looks the function up by that name (``routes.py``, ``simple_predict_post``
+→ ``get_fn``) and queues the job exactly as ``queue/join`` does, so a submission can never run
+another function, whatever the Space's ``/config`` says today. On the queue protocol the body
+also names our ``session_hash``, and the job's messages (rank, progress, notices) arrive on
+``{prefix}/queue/data`` as after a join (Gradio 4.44, 5.50, 6.31). Only ``/cancel`` needs the
+``fn_index`` (the key of the running task), which is why it alone waits for ``GET /config``.
 """
 
 from __future__ import annotations
@@ -12,8 +20,14 @@ from dataclasses import dataclass, field
 from .._errors import ProtocolError
 from .._models import GenerateRequest
 from ._decode import GeneratorOutputs, JobContext, Step, decode_call, decode_queue
-from ._discovery import SpaceConfig
 from ._json import as_object
+
+GUESSED_PREFIX = "/gradio_api"
+"""The API prefix tried before a Space has said its own: Gradio 5's and 6's (§1, §7.1).
+
+A Space on Gradio 4 answers it with 404 (no route is shared), after which ``GET /config``
+gives the real prefix; a guess can cost a round trip, never a wrong function.
+"""
 
 
 def config_url(space_url: str) -> str:
@@ -26,9 +40,13 @@ def call_body(data: list[object]) -> dict[str, object]:
     return {"data": data}
 
 
-def join_body(data: list[object], fn_index: int, session_hash: str) -> dict[str, object]:
-    """Body of ``POST {prefix}/queue/join``, as the official client sends it."""
-    return {"data": data, "fn_index": fn_index, "session_hash": session_hash}
+def call_body_in_session(data: list[object], session_hash: str) -> dict[str, object]:
+    """Body of ``POST {prefix}/call/{api_name}`` for a job followed on ``queue/data``.
+
+    Gradio's ``SimplePredictBody`` takes an optional ``session_hash`` (4.44, 5.50, 6.31) and
+    queues the job in that session, as ``queue/join`` would with the same hash.
+    """
+    return {"data": data, "session_hash": session_hash}
 
 
 def cancel_body(fn_index: int, session_hash: str, event_id: str) -> dict[str, object]:
@@ -41,7 +59,7 @@ class Submission:
     """One job, ready to submit: where to, what, and how to follow it once accepted.
 
     Attributes:
-        url: The route to ``POST`` to (``queue/join`` or ``call/{api_name}``).
+        url: The route to ``POST`` to, ``{prefix}/call/{api_name}``.
         body: The JSON body.
         queue: Whether the job runs on the queue protocol.
     """
@@ -50,7 +68,7 @@ class Submission:
     body: dict[str, object]
     queue: bool
     space_url: str
-    config: SpaceConfig
+    api_prefix: str
     request: GenerateRequest
     session_hash: str | None
     """Ours on the queue protocol; on ``/call/`` the Space's event_id is the session (§4.4)."""
@@ -66,7 +84,7 @@ class Submission:
         if not isinstance(event_id, str) or not event_id:
             raise ProtocolError(f"the Space answered without an event_id: {answer!r:.200}")
         session_hash = self.session_hash or event_id
-        api = f"{self.space_url}{self.config.api_prefix}"
+        api = f"{self.space_url}{self.api_prefix}"
         return AcceptedJob(
             stream_url=(
                 f"{api}/queue/data?session_hash={session_hash}"
@@ -74,11 +92,11 @@ class Submission:
                 else f"{self.url}/{event_id}"
             ),
             cancel_url=f"{api}/cancel",
-            cancel_body=cancel_body(self.config.fn_index, session_hash, event_id),
+            session_hash=session_hash,
             queue=self.queue,
             context=JobContext(
                 base_url=self.space_url,
-                api_prefix=self.config.api_prefix,
+                api_prefix=self.api_prefix,
                 request=self.request,
                 event_id=event_id,
             ),
@@ -91,7 +109,7 @@ class AcceptedJob:
 
     stream_url: str
     cancel_url: str
-    cancel_body: dict[str, object]
+    session_hash: str
     queue: bool
     context: JobContext
     outputs: GeneratorOutputs = field(default_factory=GeneratorOutputs, compare=False)
@@ -102,6 +120,10 @@ class AcceptedJob:
         """The Space's id for the job."""
         return self.context.event_id
 
+    def cancel_body(self, fn_index: int) -> dict[str, object]:
+        """The body of the job's ``POST {prefix}/cancel``, given the endpoint's ``fn_index``."""
+        return cancel_body(fn_index, self.session_hash, self.event_id)
+
     def decode(self, event: str, data: str) -> Step:
         """One event of the job's stream, in the SDK's terms (see `decode_queue`)."""
         if self.queue:
@@ -111,47 +133,42 @@ class AcceptedJob:
 
 def submission(
     space_url: str,
-    config: SpaceConfig,
+    api_prefix: str,
     api_name: str,
     request: GenerateRequest,
     data: list[object],
     *,
     session_hash: str | None,
 ) -> Submission:
-    """How to submit ``data`` to a Space.
+    """How to submit ``data`` to a Space: by the endpoint's name, on either protocol.
 
     On the queue protocol with ``session_hash``; on the ``/call/`` protocol when it is None.
 
     Example:
-        >>> from flux_sdk._protocol import SpaceConfig
-        >>> config = SpaceConfig(api_prefix="/gradio_api", fn_index=2, version="5.50.0")
         >>> request = GenerateRequest(prompt="a fox")
-        >>> submission("http://s", config, "infer", request, [], session_hash=None).url
+        >>> submission("http://s", "/gradio_api", "infer", request, [], session_hash=None).url
         'http://s/gradio_api/call/infer'
     """
-    api = f"{space_url}{config.api_prefix}"
-    queue = session_hash is not None
-    if session_hash is not None:
-        url, body = f"{api}/queue/join", join_body(data, config.fn_index, session_hash)
-    else:
-        url, body = f"{api}/call/{api_name}", call_body(data)
+    url = f"{space_url}{api_prefix}/call/{api_name}"
+    body = call_body(data) if session_hash is None else call_body_in_session(data, session_hash)
     return Submission(
         url=url,
         body=body,
-        queue=queue,
+        queue=session_hash is not None,
         space_url=space_url,
-        config=config,
+        api_prefix=api_prefix,
         request=request,
         session_hash=session_hash,
     )
 
 
 __all__ = [
+    "GUESSED_PREFIX",
     "AcceptedJob",
     "Submission",
     "call_body",
+    "call_body_in_session",
     "cancel_body",
     "config_url",
-    "join_body",
     "submission",
 ]

@@ -48,7 +48,8 @@ class FakeJob:
 
     Attributes:
         event_id: The id the Space answered the submission with.
-        protocol: ``"queue"`` (``queue/join``) or ``"call"`` (``call/infer``).
+        protocol: ``"queue"`` (followed on ``queue/data``: submitted by ``queue/join``, or by
+            ``call/infer`` naming a ``session_hash``) or ``"call"`` (``call/infer`` alone).
         session_hash: The queue session; a ``/call/`` job's is its event_id.
         data: The decoded ``data`` list it was submitted with.
         request: The submission request (for its headers, e.g. authentication).

@@ -111,7 +111,17 @@ def _call(
     elif recorded.method != "POST":
         raise Refused(not_allowed())
     elif rest == "infer":
-        data = data_list(json_body(recorded))
+        body = json_body(recorded)
+        data = data_list(body)
+        session_hash = body.get("session_hash")
+        if isinstance(session_hash, str) and session_hash:
+            # Gradio queues a /call/ job that names a session in that session, as queue/join
+            # does: its messages go to queue/data, its outputs whole (simple_format).
+            with scheduler.lock:
+                event_id = scheduler.submit(
+                    request, recorded, "queue", data, session_hash, root=_root(request), whole=True
+                )
+            return json_response(200, {"event_id": event_id})
     else:
         raise Refused(internal_error())
     with scheduler.lock:

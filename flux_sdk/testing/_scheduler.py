@@ -73,8 +73,10 @@ class Run:
     # its own duration), so that the next job's wait does not depend on when it came.
     held: bool = False
     seed: object = None
-    # The last output a generator yielded: the next yield is sent as a diff from it.
+    # The last output a generator yielded: the next yield is sent as a diff from it, unless
+    # the job came by /call/ (Gradio's simple_format sends every yield whole).
     last_output: list[object] | None = None
+    whole: bool = False
     # /call/ jobs: the events for its one reader, whether the last is in, and what the reader did.
     call_chunks: collections.deque[bytes] = field(default_factory=lambda: collections.deque())
     call_ended: bool = False
@@ -142,8 +144,13 @@ class Scheduler:
         data: list[object],
         session_hash: str | None,
         root: str,
+        *,
+        whole: bool = False,
     ) -> str:
-        """Accept a job (or refuse it as scripted, or as a full queue); returns its event_id."""
+        """Accept a job (or refuse it as scripted, or as a full queue); returns its event_id.
+
+        ``whole``: a generator's yields are sent whole, never as diffs (a ``/call/`` job).
+        """
         self.catch_up()
         script = self.scripts[0] if self.scripts else None
         if script is not None and isinstance(script.outcome, Fail) and script.outcome.at_submission:
@@ -161,7 +168,7 @@ class Scheduler:
             data=data,
             request=recorded,
         )
-        run = Run(job, self.plan(data, script), root=root)
+        run = Run(job, self.plan(data, script), root=root, whole=whole)
         self.jobs.append(job)
         self.runs[event_id] = run
         if protocol == "queue":
@@ -339,7 +346,7 @@ class Scheduler:
             return
         before, run.last_output = run.last_output, output
         data: list[object] = list(output)
-        if before is not None:
+        if before is not None and not run.whole:
             data = [gradio.output_diff(old, new) for old, new in zip(before, output, strict=True)]
         duration = self.now - run.started_at
         self.emit(
