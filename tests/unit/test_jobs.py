@@ -266,12 +266,6 @@ async def test_cancel_after_the_result_changes_nothing(router: respx.MockRouter)
 
 
 @pytest.mark.anyio
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="SDK bug: without GET /config first, nothing in the job's task suspends before the"
-    " submission, so the cancel scope JobRun.run cancels up front never fires; the job is sent",
-)
 async def test_a_job_cancelled_before_it_was_sent_is_never_sent(
     router: respx.MockRouter,
 ) -> None:

@@ -235,12 +235,6 @@ async def test_discover_spares_a_gradio_4_space_the_404(router: respx.MockRouter
 
 
 @pytest.mark.anyio
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="SDK bug: Transport._submit takes `discovered` before _submit_once reads /config for"
-    " discover=True, so the first job's 500 reads /config again and is submitted twice",
-)
 async def test_with_discover_a_500_is_not_rediscovered(router: respx.MockRouter) -> None:
     line = QUEUE_OK[2]
     space = mount_queue(router, 6, line.post, line.stream)
