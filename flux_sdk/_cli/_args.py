@@ -91,6 +91,8 @@ class JobFlags:
         url: ``--url``: a Space URL, or ``"local"``.
         space: ``--space``: which kind of Space (the client's ``space=``).
         token: ``--token``; None falls back to ``HF_TOKEN``.
+        ca_bundle: ``--ca-bundle``: the CA bundle to trust; None for the default CAs.
+        http2: ``--http2``: offer HTTP/2 over TLS.
         protocol: ``auto``, ``queue`` or ``call``.
         timeout: Seconds for each job; None for the SDK's default.
         wait_on_quota: Wait out a ZeroGPU quota error and try again.
@@ -108,6 +110,8 @@ class JobFlags:
     url: str = SCHNELL_URL
     space: SpaceKind = DEFAULT_KIND
     token: str | None = None
+    ca_bundle: str | None = None
+    http2: bool = False
     protocol: ProtocolName = "auto"
     timeout: float | None = None
     wait_on_quota: bool = False
@@ -162,12 +166,16 @@ class InfoOptions:
         url: A Space URL, or ``"local"``.
         space: Compare with what flux-sdk sends to this kind of Space.
         token: ``--token``; None falls back to ``HF_TOKEN``.
+        ca_bundle: ``--ca-bundle``: the CA bundle to trust; None for the default CAs.
+        http2: ``--http2``: offer HTTP/2 over TLS.
         json: Machine-readable output.
     """
 
     url: str = SCHNELL_URL
     space: SpaceKind = DEFAULT_KIND
     token: str | None = None
+    ca_bundle: str | None = None
+    http2: bool = False
     json: bool = False
 
     def context(self) -> ErrorContext:
@@ -224,6 +232,13 @@ def _url(value: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise argparse.ArgumentTypeError(f"expected an http(s) URL or 'local', got {value!r}")
     return value.rstrip("/")
+
+
+def _ca_bundle(value: str) -> str:
+    """``--ca-bundle``: an existing CA bundle file, or a directory of hashed certificates."""
+    if not os.path.exists(value):
+        raise argparse.ArgumentTypeError(f"no CA bundle (file or directory) at {value!r}")
+    return value
 
 
 def _number_of_seconds(value: str, *, zero: bool) -> float:
@@ -344,6 +359,18 @@ def _add_url(parser: argparse.ArgumentParser) -> None:
         "--token",
         metavar="TOKEN",
         help="Hugging Face token, sent to the Space only (default: $HF_TOKEN)",
+    )
+    parser.add_argument(
+        "--ca-bundle",
+        type=_ca_bundle,
+        metavar="PATH",
+        help="trust only this CA bundle for the Space's TLS certificate, e.g. a corporate "
+        "proxy's CA (default: the system's and certifi's CAs, or $SSL_CERT_FILE)",
+    )
+    parser.add_argument(
+        "--http2",
+        action="store_true",
+        help="offer HTTP/2 over TLS (needs the [http2] extra): jobs in flight share one connection",
     )
 
 

@@ -441,7 +441,14 @@ def to_json(api: SpaceApi, mismatches: Sequence[Mismatch]) -> dict[str, object]:
     }
 
 
-def fetch_space_api(url: str, *, token: str | None = None, space: str = "flux-schnell") -> SpaceApi:
+def fetch_space_api(
+    url: str,
+    *,
+    token: str | None = None,
+    space: str = "flux-schnell",
+    ca_bundle: str | None = None,
+    http2: bool = False,
+) -> SpaceApi:
     """Ask the Space at ``url`` for its API: ``GET /config``, then ``GET {prefix}/info``.
 
     Through the SDK's own client and transport: its headers, its token rule (``token``, else
@@ -452,6 +459,8 @@ def fetch_space_api(url: str, *, token: str | None = None, space: str = "flux-sc
         url: The Space's base URL.
         token: A Hugging Face token; defaults to ``HF_TOKEN``.
         space: The kind of Space (its ``infer`` endpoint's name).
+        ca_bundle: The CA bundle to trust (``--ca-bundle``); None for the default CAs.
+        http2: Offer HTTP/2 over TLS (``--http2``).
 
     Raises:
         FluxConnectionError: The Space could not be reached.
@@ -466,7 +475,13 @@ def fetch_space_api(url: str, *, token: str | None = None, space: str = "flux-sc
     async def fetch() -> tuple[object, object]:
         timeout = Timeout(connect=_CONNECT_TIMEOUT, idle=_INFO_TIMEOUT)
         async with AsyncFluxClient(
-            url, space=space, token=token, timeout=timeout, max_retries=0
+            url,
+            space=space,
+            token=token,
+            timeout=timeout,
+            max_retries=0,
+            verify=True if ca_bundle is None else ca_bundle,
+            http2=http2,
         ) as client:
             # The client's own transport: the CLI is a client of the SDK, not a second one.
             transport = client._transport  # pyright: ignore[reportPrivateUsage]
@@ -488,7 +503,13 @@ def info_command(options: InfoOptions, mode: OutputMode) -> int:
         if url == LOCAL:
             require_gradio()
             url = start_local_space(stack, space=options.space).url
-        api = fetch_space_api(url, token=options.token, space=options.space)
+        api = fetch_space_api(
+            url,
+            token=options.token,
+            space=options.space,
+            ca_bundle=options.ca_bundle,
+            http2=options.http2,
+        )
     mismatches = compare(api.parameters, expected_parameters(resolve_space(options.space)))
     if mode.json_result:
         print_json(to_json(api, mismatches), sys.stdout)

@@ -55,13 +55,16 @@ def open_session(stack: ExitStack, display: Display, options: JobFlags) -> str:
 def client_for(url: str, options: JobFlags) -> AsyncFluxClient:
     """The command's client for ``url``.
 
-    It takes ``--space``, ``--token``, ``--protocol``, ``--timeout`` and ``--wait-on-quota``
-    from ``options``; the command enters it on its event loop.
+    It takes ``--space``, ``--token``, ``--ca-bundle``, ``--http2``, ``--protocol``,
+    ``--timeout`` and ``--wait-on-quota`` from ``options``; the command enters it on its event
+    loop.
     """
     return AsyncFluxClient(
         url,
         space=options.space,
         token=options.token,
+        verify=True if options.ca_bundle is None else options.ca_bundle,
+        http2=options.http2,
         protocol=options.protocol,
         timeout=DEFAULT_TIMEOUT if options.timeout is None else options.timeout,
         wait_on_quota=options.wait_on_quota,
