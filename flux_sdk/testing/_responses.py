@@ -20,6 +20,7 @@ __all__ = [
     "missing",
     "not_allowed",
     "not_found",
+    "optional_str",
     "queue_full",
 ]
 
@@ -107,6 +108,16 @@ def json_body(recorded: RecordedRequest) -> dict[str, object]:
         message = "Input should be a valid dictionary or object to extract fields from"
         raise Refused(_unprocessable("model_attributes_type", ["body"], message, body))
     return cast("dict[str, object]", body)
+
+
+def optional_str(body: dict[str, object], key: str) -> str | None:
+    """The body's optional string field (absent or null: None), or FastAPI's 422."""
+    value = body.get(key)
+    if value is None or isinstance(value, str):
+        return value
+    raise Refused(
+        _unprocessable("string_type", ["body", key], "Input should be a valid string", value)
+    )
 
 
 def data_list(body: dict[str, object]) -> list[object]:

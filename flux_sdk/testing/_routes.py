@@ -25,6 +25,7 @@ from ._responses import (
     missing,
     not_allowed,
     not_found,
+    optional_str,
 )
 from ._scheduler import Scheduler
 from ._streams import Broken, CallStream, Heartbeats, QueueStream
@@ -113,8 +114,9 @@ def _call(
     elif rest == "infer":
         body = json_body(recorded)
         data = data_list(body)
-        session_hash = body.get("session_hash")
-        if isinstance(session_hash, str) and session_hash:
+        # SimplePredictBody's optional session_hash: a string or null, else FastAPI's 422.
+        session_hash = optional_str(body, "session_hash")
+        if session_hash:
             # Gradio queues a /call/ job that names a session in that session, as queue/join
             # does: its messages go to queue/data, its outputs whole (simple_format).
             with scheduler.lock:

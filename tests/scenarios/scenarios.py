@@ -216,8 +216,10 @@ async def wait_until_idle(target: Target) -> None:
 class Observer(httpx.AsyncBaseTransport):
     """Wraps a transport to see (and hold back) requests: the scenarios' synchronisation.
 
-    ``hold_streams(n)`` makes ``queue/data`` requests wait until ``n`` more joins have been
-    answered; ``call_stream_open`` is set when a ``/call/`` stream's response arrives.
+    ``hold_streams(n)`` makes ``queue/data`` requests wait until ``n`` more submissions have
+    been accepted (a ``queue/join``, or the SDK's ``call/infer`` naming its session: 200 only,
+    so Gradio 4's 404 at the guessed prefix is not one); ``call_stream_open`` is set when a
+    ``/call/`` stream's response arrives.
     """
 
     def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
@@ -235,7 +237,8 @@ class Observer(httpx.AsyncBaseTransport):
         if self._release_at is not None and path.endswith("/queue/data"):
             await self.all_joined.wait()
         response = await self._inner.handle_async_request(request)
-        if path.endswith("/queue/join") and response.status_code == 200:
+        submitted = path.endswith(("/queue/join", "/call/infer"))
+        if request.method == "POST" and submitted and response.status_code == 200:
             self._joined += 1
             if self._release_at is not None and self._joined >= self._release_at:
                 self.all_joined.set()
@@ -778,11 +781,18 @@ async def _discovery(target: Target, slider_ids: tuple[int, ...]) -> Observed:
     ]
 
 
-async def _queue_messages(http: httpx.AsyncClient, data: list[object]) -> tuple[int, list[object]]:
+async def _queue_messages(
+    http: httpx.AsyncClient, data: list[object], *, by_name: bool = False
+) -> tuple[int, list[object]]:
+    """A job's ``queue/data`` messages, submitted by ``queue/join`` or (``by_name``) as the SDK
+    submits it: ``call/infer`` naming the session, with no ``fn_index``."""
     session = uuid.uuid4().hex
-    join = await http.post(
-        "/queue/join", json={"data": data, "fn_index": 2, "session_hash": session}
-    )
+    if by_name:
+        join = await http.post("/call/infer", json={"data": data, "session_hash": session})
+    else:
+        join = await http.post(
+            "/queue/join", json={"data": data, "fn_index": 2, "session_hash": session}
+        )
     messages: list[object] = []
     async with http.stream("GET", "/queue/data", params={"session_hash": session}) as response:
         async for line in response.aiter_lines():
@@ -816,6 +826,16 @@ async def wire_queue_stream(target: Target) -> Observed:
     return [("join", status), *(("message", message) for message in _shape(messages, target))]
 
 
+async def wire_named_queue_stream(target: Target) -> Observed:
+    """The same job submitted by name in a session (``call/infer`` with our ``session_hash``,
+    as the SDK submits it): its ``queue/data`` messages, field for field."""
+    async with target.http() as http:
+        status, messages = await _queue_messages(
+            http, ["[slow] a fox", 5, False, 512, 512, 2], by_name=True
+        )
+    return [("join", status), *(("message", message) for message in _shape(messages, target))]
+
+
 # Inputs sent raw (the SDK validates before sending), and what each Gradio line makes of them.
 RAW_INPUTS: list[tuple[str, list[object]]] = [
     ("gr.Error", ["[error] the model is on fire", 1, False, 512, 512, 1]),
@@ -842,6 +862,17 @@ async def wire_queue_outcomes(target: Target) -> Observed:
     async with target.http() as http:
         for name, data in RAW_INPUTS:
             status, messages = await _queue_messages(http, data)
+            shaped = _shape(messages, target)
+            observed.append((name, status, shaped[-2], shaped[-1]))
+    return observed
+
+
+async def wire_named_queue_outcomes(target: Target) -> Observed:
+    """Each raw input submitted by name in a session: its final ``queue/data`` messages."""
+    observed: Observed = []
+    async with target.http() as http:
+        for name, data in RAW_INPUTS:
+            status, messages = await _queue_messages(http, data, by_name=True)
             shaped = _shape(messages, target)
             observed.append((name, status, shaped[-2], shaped[-1]))
     return observed
@@ -893,6 +924,9 @@ async def wire_http_errors(target: Target) -> Observed:
         ("POST", "/call/infer", b"not json"),
         ("POST", "/call/infer", {"x": 1}),
         ("POST", "/call/nope", {"data": []}),
+        ("POST", "/call/nope", {"data": [], "session_hash": "s4"}),
+        ("POST", "/call/infer", {"session_hash": "s5"}),
+        ("POST", "/call/infer", {**bad_join, "session_hash": 5}),
         ("POST", "/call/v2/infer", {"prompt": "x", "num_inference_steps": 1}),
         ("POST", "/cancel", {"fn_index": 2, "session_hash": "zz", "event_id": "zz"}),
         ("GET", "/file=/etc/passwd", None),
@@ -920,6 +954,11 @@ async def wire_http_errors(target: Target) -> Observed:
             other = ("/gradio_api" + path) if target.major < 5 else path
             response = await http.get(target.url + other)
             observed.append(("GET", other, response.status_code))
+        # The SDK's first submission, at Gradio 5's prefix: Gradio 4 must answer it 404 (what
+        # makes the SDK read /config), and its body is what the SDK tells apart.
+        other = ("/gradio_api" if target.major < 5 else "") + "/call/infer"
+        response = await http.post(target.url + other, json={**bad_join, "session_hash": "s6"})
+        observed.append(("POST", other, response.status_code, cast(object, response.json())))
     return observed
 
 
@@ -1028,6 +1067,8 @@ SCENARIOS: dict[str, Scenario] = {
     "wire_discovery": wire_discovery,
     "wire_queue_stream": wire_queue_stream,
     "wire_queue_outcomes": wire_queue_outcomes,
+    "wire_named_queue_stream": wire_named_queue_stream,
+    "wire_named_queue_outcomes": wire_named_queue_outcomes,
     "wire_call_outcomes": wire_call_outcomes,
     "wire_http_errors": wire_http_errors,
     "wire_unknown_ids": wire_unknown_ids,
@@ -1040,10 +1081,12 @@ SCENARIOS: dict[str, Scenario] = {
 
 # -- FLUX.1-dev ------------------------------------------------------------------------------------
 # The same comparisons against the FLUX.1-dev replica (LocalSpace(space="flux-dev")): seven inputs,
-# guidance_scale before the steps, and a generator infer that yields a preview per step. Gradio
-# sends the first yield whole on queue/data and the next ones as diffs (which carry no image
-# dict, so the SDK makes a Preview of the first only); /call/ sends every yield whole. Progress
-# is left out: Gradio's throttling interleaves it with the yields differently from run to run.
+# guidance_scale before the steps, and a generator infer that yields a preview per step. After a
+# queue/join Gradio sends the first yield whole on queue/data and the next ones as diffs (which
+# carry no image dict); a /call/ job sends every yield whole (simple_format), also on queue/data
+# when it names a session, as the SDK's queue jobs do: so the SDK makes a Preview of each yield
+# on both protocols. Progress is left out: Gradio's throttling interleaves it with the yields
+# differently from run to run.
 
 DEV_DATA = ["a dev fox", 5, False, 512, 512, 3.5]
 
@@ -1110,7 +1153,8 @@ def _dev_fault(tag: str, protocol: ProtocolName) -> Scenario:
 
 
 async def dev_generate_queue(target: Target) -> Observed:
-    """FLUX.1-dev on the queue protocol: one Preview (the first yield), then the image."""
+    """FLUX.1-dev on the queue protocol: a Preview per yield (submitted by name, each yield
+    arrives whole on queue/data), then the image."""
     return await _dev_job(target, "a dev fox", "queue")
 
 
@@ -1155,6 +1199,26 @@ async def wire_dev_queue_stream(target: Target) -> Observed:
     return [("join", status), *(("message", item) for item in _without_progress(messages, target))]
 
 
+async def wire_dev_named_queue_stream(target: Target) -> Observed:
+    """The same job submitted by name in a session (as the SDK does): on ``queue/data``, but
+    every yield whole (Gradio's ``simple_format`` for ``/call/``)."""
+    async with target.http() as http:
+        status, messages = await _queue_messages(
+            http, ["[slow] a fox", *DEV_DATA[1:], 3], by_name=True
+        )
+    return [("join", status), *(("message", item) for item in _without_progress(messages, target))]
+
+
+async def wire_dev_named_queue_outcomes(target: Target) -> Observed:
+    """Each raw FLUX.1-dev input submitted by name in a session, progress left out."""
+    observed: Observed = []
+    async with target.http() as http:
+        for name, data in DEV_RAW_INPUTS:
+            status, messages = await _queue_messages(http, data, by_name=True)
+            observed.append((name, status, _without_progress(messages, target)))
+    return observed
+
+
 # Raw FLUX.1-dev inputs: the guidance slider's range (checked on 5.x and 6.x only), too few
 # values, and the fault tags.
 DEV_RAW_INPUTS: list[tuple[str, list[object]]] = [
@@ -1196,6 +1260,8 @@ DEV_SCENARIOS: dict[str, Scenario] = {
     },
     "wire_dev_discovery": wire_dev_discovery,
     "wire_dev_queue_stream": wire_dev_queue_stream,
+    "wire_dev_named_queue_stream": wire_dev_named_queue_stream,
+    "wire_dev_named_queue_outcomes": wire_dev_named_queue_outcomes,
     "wire_dev_queue_outcomes": wire_dev_queue_outcomes,
     "wire_dev_call_outcomes": wire_dev_call_outcomes,
 }

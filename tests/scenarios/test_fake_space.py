@@ -14,6 +14,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import cast
 
 import anyio
 import httpx
@@ -233,8 +234,14 @@ async def test_a_retried_submission_takes_the_next_script(space: FakeSpace) -> N
     space.respond(Fail.rate_limited(retry_after=0), Result(seed=9))
     async with client_for(space, retries=1) as client:
         image = await client.generate("a fox")
-    joins = [request for request in space.requests if request.path.endswith("/queue/join")]
-    assert (image.seed, len(joins), len(space.jobs)) == (9, 2, 1)
+    # At the Space's own prefix: on Gradio 4 the guess at /gradio_api is answered 404 before
+    # any script is taken, then /config gives the prefix "" (and the job goes to /call/infer).
+    submissions = [
+        request
+        for request in space.requests
+        if (request.method, request.path) == ("POST", f"{space.api_prefix}/call/infer")
+    ]
+    assert (image.seed, len(submissions), len(space.jobs)) == (9, 2, 1)
 
 
 async def test_max_size_fills_up() -> None:
@@ -307,9 +314,14 @@ async def test_requests_and_jobs_are_recorded(space: FakeSpace) -> None:
             "a fox", seed=7, randomize_seed=False, width=768, height=512, num_inference_steps=2
         )
     prefix = space.api_prefix
+    # Submitted by name with no GET /config first; Gradio 4 answers the guessed /gradio_api
+    # with 404, and only then is /config read (prefix "") and the job submitted again.
+    guess = (
+        [] if prefix == "/gradio_api" else [("POST", "/gradio_api/call/infer"), ("GET", "/config")]
+    )
     assert [(request.method, request.path) for request in space.requests] == [
-        ("GET", "/config"),
-        ("POST", f"{prefix}/queue/join"),
+        *guess,
+        ("POST", f"{prefix}/call/infer"),
         ("GET", f"{prefix}/queue/data"),
     ]
     [job] = space.jobs
@@ -317,13 +329,16 @@ async def test_requests_and_jobs_are_recorded(space: FakeSpace) -> None:
     assert (job.protocol, job.status) == ("queue", "completed")
     assert job.request.headers["x-gradio-user"] == "api"
     assert "Bearer hf_test" in job.request.headers.values()
-    body = job.request.json()
-    assert isinstance(body, dict)
-    assert body["session_hash"] == job.session_hash
+    # The queue job names our session and no fn_index (the name picks the function).
+    assert job.request.json() == {"data": job.data, "session_hash": job.session_hash}
+    assert job.request.path == f"{prefix}/call/infer"
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 async def test_leaving_a_stream_cancels_the_job(space: FakeSpace, protocol: ProtocolName) -> None:
+    # Stuck at its first step: the cancel (now GET /config, then POST /cancel) must find it
+    # running however slowly the machine gets there.
+    space.respond(Result(), step_delay=math.inf)
     observer = Observer(space)
     async with AsyncFluxClient(space.url, http_transport=observer, protocol=protocol) as client:
         async with anyio.create_task_group() as group:
@@ -347,6 +362,14 @@ async def test_leaving_a_stream_cancels_the_job(space: FakeSpace, protocol: Prot
         "session_hash": first.session_hash,
         "event_id": first.event_id,
     }
+    # The job went by name with no /config; the cancel read it for the fn_index (Gradio 4's
+    # client read it once already, after the 404 at the guessed prefix).
+    configs = [index for index, request in enumerate(space.requests) if request.path == "/config"]
+    if space.api_prefix == "/gradio_api":
+        assert configs == [space.requests.index(cancel) - 1]
+    else:
+        [config] = configs
+        assert config < space.requests.index(first.request)
     assert after.seed >= 0
 
 
@@ -540,13 +563,52 @@ async def test_flux_dev_streams_previews(
     ):
         events = [event async for event in stream]
     seen = [event for event in events if isinstance(event, Preview)]
-    # Queue: the first yield whole, the others as diffs (applied by the client); /call/: every
-    # yield whole. Both: one preview per yield, the last one the image.
+    # Both protocols submit by name (queue: naming a session, followed on queue/data), so every
+    # yield arrives whole (Gradio's simple_format): one preview per yield, the last the image.
     assert len(seen) == previews
     assert len({preview.path for preview in seen}) == previews
     final = events[-1]
     assert isinstance(final, Completed)
     assert [job.data for job in space.jobs] == [["a fox", 0, True, 1024, 1024, 3.5, 3]]
+
+
+async def _generating_outputs(space: FakeSpace, path: str, body: dict[str, object]) -> list[object]:
+    async with httpx.AsyncClient(base_url=space.url + space.api_prefix, transport=space) as http:
+        submitted = await http.post(path, json=body)
+        assert submitted.status_code == 200
+        outputs: list[object] = []
+        params = {"session_hash": str(body["session_hash"])}
+        async with http.stream("GET", "/queue/data", params=params) as response:
+            async for line in response.aiter_lines():
+                if not line.startswith("data: "):
+                    continue
+                message = cast("dict[str, object]", json.loads(line[6:]))
+                if message.get("msg") == "process_generating":
+                    output = cast("dict[str, list[object]]", message["output"])
+                    outputs.append(output["data"][0])
+    return outputs
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+async def test_a_call_naming_a_session_is_a_queue_job_with_whole_yields(version: str) -> None:
+    space = FakeSpace(gradio=version, space="flux-dev")
+    data = ["a fox", 1, False, 512, 512, 3.5, 3]
+    joined = await _generating_outputs(
+        space, "/queue/join", {"data": data, "fn_index": 2, "session_hash": "joined"}
+    )
+    named = await _generating_outputs(space, "/call/infer", {"data": data, "session_hash": "named"})
+    # After a join the yields after the first are diffs (lists of edits); by name, each is the
+    # image itself (Gradio's simple_format), on the same queue/data stream.
+    assert [isinstance(output, dict) for output in joined] == [True, False, False]
+    assert [isinstance(output, dict) for output in named] == [True, True, True]
+    assert [(job.protocol, job.session_hash, job.status) for job in space.jobs] == [
+        ("queue", "joined", "completed"),
+        ("queue", "named", "completed"),
+    ]
+    async with httpx.AsyncClient(base_url=space.url + space.api_prefix, transport=space) as http:
+        refused = await http.post("/call/infer", json={"data": data, "session_hash": 5})
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["loc"] == ["body", "session_hash"]
 
 
 async def test_flux_dev_previews_are_images_of_their_own() -> None:
