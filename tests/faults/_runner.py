@@ -50,6 +50,8 @@ class Scenario:
     download: bool = False
     save_to: Path | None = None
     max_download_bytes: int = 64 * 1024 * 1024
+    discover: bool = False
+    """Read ``GET /config`` before the job (a cold client reads it only when needed)."""
 
 
 @dataclass
@@ -132,6 +134,7 @@ def _async_client(url: str, scenario: Scenario) -> AsyncFluxClient:
         token=scenario.token or "",
         max_retries=scenario.max_retries,
         max_download_bytes=scenario.max_download_bytes,
+        discover=scenario.discover,
     )
 
 
@@ -143,6 +146,7 @@ def _sync_client(url: str, scenario: Scenario) -> FluxClient:
         token=scenario.token or "",
         max_retries=scenario.max_retries,
         max_download_bytes=scenario.max_download_bytes,
+        discover=scenario.discover,
     )
 
 

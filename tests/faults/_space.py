@@ -2,6 +2,12 @@
 
 The healthy answers follow the captured Gradio 6.31 exchanges (tests/data/protocol, g6/01, g6/20,
 g6/21, g6/11, g6/12, g6/40, g6/50-53): ``/config`` is the captured body itself.
+
+Both protocols submit to ``POST {prefix}/call/infer``, as the SDK does: a body naming a
+``session_hash`` is a queue job in that session (its messages on ``queue/data``), as Gradio's
+``simple_predict_post`` queues it exactly as ``queue/join`` would; a body without one is a
+``/call/`` job, followed at ``call/infer/{event_id}``. ``queue/join`` is still served, as Gradio
+does, for a client that joins by ``fn_index``.
 """
 
 from __future__ import annotations
@@ -9,7 +15,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Mapping
-from typing import Literal
+from typing import Literal, cast
 
 from tests.faults._server import SSE_TYPE, Exchange, FaultServer, Handler, Request
 from tests.transcripts import load
@@ -41,6 +47,22 @@ def html_page(title: str, status: int) -> str:
     )
 
 
+def submitted_protocol(request: Request) -> Protocol:
+    """Which protocol a ``POST call/infer`` submits on: queue when its body names a session.
+
+    As Gradio's ``SimplePredictBody``: an optional ``session_hash``; a body that is not JSON
+    counts as a ``/call/`` one (the SDK never sends one).
+    """
+    try:
+        body = cast(object, json.loads(request.body))
+    except ValueError:
+        return "call"
+    if not isinstance(body, dict):
+        return "call"
+    session_hash = cast("dict[str, object]", body).get("session_hash")
+    return "queue" if isinstance(session_hash, str) and session_hash else "call"
+
+
 class FakeSpace:
     """The Space's routes on ``server``; each one can be replaced by a fault."""
 
@@ -51,10 +73,15 @@ class FakeSpace:
         self._sessions: dict[str, str] = {}
         self._cancelled: set[str] = set()
         self._count = 0
+        # Which handler answers a call/infer submission, by the protocol its body names.
+        self._submit_handlers: dict[Protocol, Handler] = {
+            "queue": self._join,
+            "call": self._call_post,
+        }
         server.route("GET", "/config", self._config)
         server.route("POST", f"{PREFIX}/queue/join", self._join)
         server.route("GET", f"{PREFIX}/queue/data", self._queue_stream)
-        server.route("POST", f"{PREFIX}/call/infer", self._call_post)
+        server.route("POST", f"{PREFIX}/call/infer", self._submit)
         server.route("GET", f"{PREFIX}/call/infer/", self._call_stream)
         server.route("POST", f"{PREFIX}/cancel", self._cancel)
         server.route("GET", f"{PREFIX}/file=", self._file)
@@ -66,8 +93,13 @@ class FakeSpace:
     # -- what the tests look at -----------------------------------------------------------------
 
     def submits(self, protocol: Protocol) -> list[Request]:
-        path = f"{PREFIX}/queue/join" if protocol == "queue" else f"{PREFIX}/call/infer"
-        return [r for r in self.server.requests("POST", path) if r.path == path]
+        """The submissions of ``protocol``'s jobs: ``POST call/infer``, told apart by the body."""
+        path = f"{PREFIX}/call/infer"
+        return [
+            r
+            for r in self.server.requests("POST", path)
+            if r.path == path and submitted_protocol(r) == protocol
+        ]
 
     def streams(self, protocol: Protocol) -> list[Request]:
         path = f"{PREFIX}/queue/data" if protocol == "queue" else f"{PREFIX}/call/infer/"
@@ -86,10 +118,9 @@ class FakeSpace:
         self.server.route("GET", "/config", handler)
 
     def on_submit(self, protocol: Protocol, handler: Handler) -> None:
-        if protocol == "queue":
-            self.server.route("POST", f"{PREFIX}/queue/join", handler)
-        else:
-            self.server.route("POST", f"{PREFIX}/call/infer", handler)
+        """Replace the answer to ``protocol``'s submissions (the other protocol's stay)."""
+        with self._lock:
+            self._submit_handlers[protocol] = handler
 
     def on_stream(self, protocol: Protocol, handler: Handler) -> None:
         """Replace the job's event stream (the submission still succeeds)."""
@@ -211,6 +242,11 @@ class FakeSpace:
             self._count += 1
             return f"{self._count:032x}"
 
+    def _submit(self, request: Request, exchange: Exchange) -> None:
+        with self._lock:
+            handler = self._submit_handlers[submitted_protocol(request)]
+        handler(request, exchange)
+
     def _join(self, request: Request, exchange: Exchange) -> None:
         session = request.json()["session_hash"]
         assert isinstance(session, str)
@@ -263,4 +299,5 @@ __all__ = [
     "call_message",
     "html_page",
     "queue_message",
+    "submitted_protocol",
 ]

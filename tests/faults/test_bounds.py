@@ -137,7 +137,9 @@ def test_a_trickling_space_cannot_stretch_a_phase_past_idle(
     # nothing else would end the wait before the Space was done, seconds later.
     _install_trickle(space, phase)
     download = phase.startswith("download")
-    scenario = Scenario(timeout=IDLE, max_retries=0, download=download)
+    # A cold client reads /config only when needed: discover=True reads it before the job.
+    discover = phase == "config-body"
+    scenario = Scenario(timeout=IDLE, max_retries=0, download=download, discover=discover)
     outcome = run(facade, space.url, scenario, ports=ports(space.server))
     error = outcome.raised(FluxTimeoutError)
     assert (error.phase, error.seconds) == ("idle", 0.5)
@@ -151,7 +153,12 @@ def test_a_trickle_past_the_total_names_the_total(
 ) -> None:
     _install_trickle(space, phase)
     timeout = Timeout(connect=5, idle=5, total=0.5, cancel=2)
-    scenario = Scenario(timeout=timeout, max_retries=0, download=phase == "download")
+    scenario = Scenario(
+        timeout=timeout,
+        max_retries=0,
+        download=phase == "download",
+        discover=phase == "config-body",
+    )
     outcome = run(facade, space.url, scenario, ports=ports(space.server))
     error = outcome.raised(FluxTimeoutError)
     assert (error.phase, error.seconds) == ("total", 0.5)
@@ -170,7 +177,8 @@ def test_a_trickled_config_is_retried_like_a_read_timeout(facade: Facade, space:
             exchange.respond(200, CONFIG)
 
     space.on_config(slow_once)
-    scenario = Scenario(timeout=Timeout(connect=5, idle=0.5, total=None), max_retries=1)
+    timeout = Timeout(connect=5, idle=0.5, total=None)
+    scenario = Scenario(timeout=timeout, max_retries=1, discover=True)
     outcome = run(facade, space.url, scenario, ports=ports(space.server))
     assert outcome.succeeded().seed == 1234
     assert len(calls) == 2
@@ -252,7 +260,7 @@ def test_a_compressed_json_bomb_stops_at_the_json_cap(
         space.on_config(send)
     else:
         space.on_submit("queue", send)
-    scenario = Scenario(max_retries=0)
+    scenario = Scenario(max_retries=0, discover=route == "config")
     outcome = run(facade, space.url, scenario, ports=ports(space.server), check_tasks=False)
     error = outcome.raised(ProtocolError)
     assert "larger than 8388608 bytes" in str(error)

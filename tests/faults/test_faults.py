@@ -7,6 +7,7 @@ matrix in docs/reliability.md lists the same cases with measured times to fail.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -24,10 +25,12 @@ from flux_sdk import (
     SpaceUnavailableError,
     Timeout,
 )
+from flux_sdk._protocol import parse_config
 from tests.faults._fixtures import peak_memory
 from tests.faults._runner import TOKEN, Facade, Scenario, run
 from tests.faults._server import Exchange, FaultServer, RefusedPort, Request
 from tests.faults._space import (
+    CONFIG,
     IMAGE,
     IMAGE_PATH,
     PREFIX,
@@ -47,6 +50,15 @@ def ports(*servers: FaultServer) -> list[int]:
     return [server.port for server in servers]
 
 
+def wire(space: FakeSpace) -> list[str]:
+    """The requests the Space got, in order, as ``METHOD path`` (file downloads left out)."""
+    return [
+        f"{r.method} {r.path}"
+        for r in space.server.requests()
+        if not r.path.startswith(f"{PREFIX}/file=")
+    ]
+
+
 def first_block(space: FakeSpace, protocol: Protocol, request: Request) -> bytes:
     """One ordinary, non-final block of the job's stream."""
     if protocol == "call":
@@ -64,8 +76,16 @@ def test_a_healthy_space_succeeds(facade: Facade, space: FakeSpace, protocol: Pr
     )
     assert outcome.succeeded().seed == 1234
     assert outcome.content == IMAGE
-    assert len(space.submits(protocol)) == 1
+    (submit,) = space.submits(protocol)
     assert space.cancels() == []
+    # Submitted by name, with no GET /config first (issue 14); the queue's body names our
+    # session (followed on queue/data) and no fn_index.
+    body = submit.json()
+    assert set(body) == ({"data", "session_hash"} if protocol == "queue" else {"data"})
+    (stream,) = space.streams(protocol)
+    assert wire(space) == [f"POST {PREFIX}/call/infer", f"GET {stream.path}"]
+    if protocol == "queue":
+        assert stream.query["session_hash"] == body["session_hash"]
 
 
 # -- cannot connect, or the connection breaks -------------------------------------------------
@@ -125,6 +145,18 @@ def test_reset_mid_stream(facade: Facade, space: FakeSpace, protocol: Protocol) 
     outcome.raised(FluxConnectionError)
     assert space.cancels() == [space.event_id(space.streams(protocol)[0])]
     assert len(space.submits(protocol)) == 1
+    # /cancel names the task by fn_index, which a job submitted by name does not know: the
+    # client reads /config for it only now, just before the cancel.
+    assert wire(space)[-2:] == ["GET /config", f"POST {PREFIX}/cancel"]
+    assert len(space.server.requests("GET", "/config")) == 1
+    (cancel,) = space.server.requests("POST", f"{PREFIX}/cancel")
+    event_id = space.event_id(space.streams(protocol)[0])
+    session_hash = space.submits(protocol)[0].json().get("session_hash", event_id)
+    assert cancel.json() == {
+        "fn_index": parse_config(json.loads(CONFIG)).fn_index,
+        "session_hash": session_hash,
+        "event_id": event_id,
+    }
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
@@ -310,21 +342,29 @@ def test_heartbeats_with_the_cancel_ignored(facade: Facade, space: FakeSpace) ->
     assert len(space.cancels()) == 1
 
 
+@pytest.mark.parametrize("route", ["cancel", "config"])
 def test_a_hanging_cancel_is_bounded_by_the_cancel_timeout(
-    facade: Facade, space: FakeSpace
+    facade: Facade, space: FakeSpace, route: str
 ) -> None:
     # Neither the stream nor the cancel route ever answers: the client gives up on the cancel
-    # after Timeout.cancel and still raises the timeout.
+    # after Timeout.cancel and still raises the timeout. The cancel first reads /config (for
+    # the fn_index): one that never answers is bounded by the same Timeout.cancel, and then no
+    # cancel without its fn_index is sent.
     def silent(_request: Request, exchange: Exchange) -> None:
         exchange.start_stream()
         exchange.pause(8)
 
     space.on_stream("queue", silent)
-    space.server.route("POST", f"{PREFIX}/cancel", lambda _r, exchange: exchange.pause(8))
+    if route == "cancel":
+        space.server.route("POST", f"{PREFIX}/cancel", lambda _r, exchange: exchange.pause(8))
+    else:
+        space.on_config(lambda _r, exchange: exchange.pause(8))
     scenario = Scenario(timeout=Timeout(total=1, idle=5, cancel=0.5))
     outcome = run(facade, space.url, scenario, ports=ports(space.server))
     assert outcome.raised(FluxTimeoutError).phase == "total"
-    assert len(space.server.requests("POST", f"{PREFIX}/cancel")) == 1
+    assert len(space.server.requests("GET", "/config")) == 1
+    cancels = space.server.requests("POST", f"{PREFIX}/cancel")
+    assert len(cancels) == (1 if route == "cancel" else 0)
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
@@ -458,7 +498,9 @@ def test_oversized_error_page_is_read_only_in_part(
         exchange.end_stream()
 
     space.on_submit("queue", huge_error)
-    outcome = run(facade, space.url, Scenario(), ports=ports(space.server), check_tasks=False)
+    # discover=True: the Space is known, so the 500 is not a cold job's rediscovery either.
+    scenario = Scenario(discover=True)
+    outcome = run(facade, space.url, scenario, ports=ports(space.server), check_tasks=False)
     error = outcome.raised(ResponseError)
     assert error.status_code == 500
     assert error.message == "Internal Server Error"
@@ -518,7 +560,9 @@ def test_html_error_pages_on_config_after_retries(
         )
 
     space.on_config(proxy_page)
-    outcome = run(facade, space.url, Scenario(max_retries=1), ports=ports(space.server))
+    # discover=True reads /config before the job; a cold client would not read it at all.
+    scenario = Scenario(max_retries=1, discover=True)
+    outcome = run(facade, space.url, scenario, ports=ports(space.server))
     error = outcome.raised(expected)
     assert error.message == title
     assert len(space.server.requests("GET", "/config")) == 2

@@ -1,11 +1,12 @@
 # pyright: reportPrivateUsage=false
 """The retry policy, at wire level (respx): what is re-sent, how often, and what never is.
 
-A submission (``queue/join``, ``/call/`` POST) is re-sent only when the Space certainly did not
-accept it: the connection was refused, or it answered 429, 502, 503 or 504. ``GET /config`` is
-idempotent, so any transport failure is retried too. Once a submission may have reached the
-Space (a reset or a cut after sending), it is never sent again: a second join would run the job,
-and bill ZeroGPU quota for it, twice. Delays are never asserted; counts and logs are.
+A submission (``POST /call/infer``, naming our session on the queue protocol) is re-sent only
+when the Space certainly did not accept it: the connection was refused, or it answered 429, 502,
+503 or 504. ``GET /config`` is idempotent, so any transport failure is retried too. Once a
+submission may have reached the Space (a reset or a cut after sending), it is never sent again: a
+second one would run the job, and bill ZeroGPU quota for it, twice. Delays are never asserted;
+counts and logs are.
 """
 
 from __future__ import annotations
@@ -46,7 +47,6 @@ pytestmark = pytest.mark.anyio
 
 BASE = "http://127.0.0.1:7860"  # mocked by respx: nothing is sent
 PREFIX = "/gradio_api"
-JOIN = f"{PREFIX}/queue/join"
 CALL = f"{PREFIX}/call/infer"
 GUARD = 20.0
 QUOTA = (
@@ -71,11 +71,27 @@ def raising(kind: type[httpx.TransportError]) -> Failure:
 
 
 @dataclass
+class Submissions:
+    """One protocol's submissions (``POST /call/infer``, told apart by the body)."""
+
+    requests: list[httpx.Request] = field(default_factory=list[httpx.Request])
+
+    @property
+    def call_count(self) -> int:
+        return len(self.requests)
+
+
+@dataclass
 class Space:
-    """A healthy Gradio 6 Space on a respx router; a route fails first as scripted."""
+    """A healthy Gradio 6 Space on a respx router; a route fails first as scripted.
+
+    Both protocols submit to ``/call/infer``: a body naming a session_hash is a queue job in that
+    session (as Gradio's ``simple_predict_post`` queues it), one without is a ``/call/`` job.
+    """
 
     router: respx.MockRouter
     join_failures: list[Failure] = field(default_factory=list[Failure])
+    """Answers to the next submissions, of either protocol, before the healthy one."""
     config_failures: list[Failure] = field(default_factory=list[Failure])
     streams: list[Callable[[str], bytes]] = field(default_factory=list[Callable[[str], bytes]])
     """Per job, in order: the queue stream's body for an event_id (default: success)."""
@@ -83,9 +99,12 @@ class Space:
 
     def __post_init__(self) -> None:
         self.config = self.router.get("/config").mock(side_effect=self._config)
-        self.join = self.router.post(JOIN).mock(side_effect=self._join)
+        self.join = Submissions()
+        """The queue protocol's submissions."""
+        self.call = Submissions()
+        """The /call/ protocol's submissions."""
         self.data = self.router.get(f"{PREFIX}/queue/data").mock(side_effect=self._data)
-        self.call = self.router.post(CALL).mock(side_effect=self._join)
+        self.submit = self.router.post(CALL).mock(side_effect=self._submit)
         self.call_stream = self.router.get(url__regex=rf"{PREFIX}/call/infer/\w+$").mock(
             side_effect=self._call_stream
         )
@@ -93,7 +112,7 @@ class Space:
             return_value=httpx.Response(200, json={"success": True})
         )
 
-    def submissions(self, protocol: ProtocolName) -> respx.Route:
+    def submissions(self, protocol: ProtocolName) -> Submissions:
         return self.join if protocol == "queue" else self.call
 
     def _config(self, request: httpx.Request) -> httpx.Response:
@@ -101,11 +120,13 @@ class Space:
             return self.config_failures.pop(0)(request)
         return httpx.Response(200, text=CONFIG, headers={"content-type": "application/json"})
 
-    def _join(self, request: httpx.Request) -> httpx.Response:
+    def _submit(self, request: httpx.Request) -> httpx.Response:
+        session = json.loads(request.content).get("session_hash")
+        (self.join if session else self.call).requests.append(request)
         if self.join_failures:
             return self.join_failures.pop(0)(request)
         event_id = f"{len(self.sessions) + 1:032x}"
-        session = json.loads(request.content).get("session_hash") or event_id
+        session = session or event_id
         self.sessions[session] = event_id
         return httpx.Response(200, json={"event_id": event_id})
 
@@ -217,9 +238,13 @@ async def test_connection_refused_on_submit_is_retried(
     assert space.submissions(protocol).call_count == 3
     logs = retry_logs(caplog)
     assert len(logs) == 2
-    path = JOIN if protocol == "queue" else CALL
-    assert logs[0].startswith(f"POST {path} failed (simulated ConnectError); retry 1 of 2 in ")
-    assert logs[1].startswith(f"POST {path} failed (simulated ConnectError); retry 2 of 2 in ")
+    # Both protocols submit by name; only the queue's body names our session (and no fn_index).
+    assert logs[0].startswith(f"POST {CALL} failed (simulated ConnectError); retry 1 of 2 in ")
+    assert logs[1].startswith(f"POST {CALL} failed (simulated ConnectError); retry 2 of 2 in ")
+    bodies = [json.loads(r.content) for r in space.submissions(protocol).requests]
+    assert bodies[0] == bodies[1] == bodies[2]
+    assert set(bodies[0]) == ({"data", "session_hash"} if protocol == "queue" else {"data"})
+    assert space.config.call_count == 0
 
 
 @pytest.mark.parametrize(
@@ -307,9 +332,10 @@ def test_backoff_schedule(attempt: int) -> None:
 
 
 async def test_config_is_retried_on_any_transport_failure(space: Space) -> None:
-    # GET /config changes nothing on the Space: a read failure is safe to repeat too.
+    # GET /config changes nothing on the Space: a read failure is safe to repeat too. (A cold
+    # client reads it only when needed: discover=True reads it before the first job.)
     space.config_failures += [raising(httpx.ReadError), status(503, retry_after="0")]
-    async with AsyncFluxClient(BASE, token="") as client:
+    async with AsyncFluxClient(BASE, token="", discover=True) as client:
         assert (await generate(client)).seed == SEED
     assert space.config.call_count == 3
 
@@ -348,22 +374,57 @@ async def test_submission_that_may_have_been_accepted_is_not_retried(
     [(400, ResponseError), (422, InputRejectedError), (500, ResponseError)],
 )
 @pytest.mark.parametrize("protocol", PROTOCOLS)
+@pytest.mark.parametrize("discover", [True, False])
 async def test_client_and_server_errors_are_not_retried(
     space: Space,
     protocol: ProtocolName,
     code: int,
     expected: type[ResponseError],
     caplog: pytest.LogCaptureFixture,
+    *,
+    discover: bool,
 ) -> None:
+    # Never a retry. Gradio answers a /call/ name it does not know with 500, so before the
+    # Space was read (a cold client, not discover=True) a 500 alone reads /config (which has
+    # infer here) and submits once more: the one rediscovery.
     caplog.set_level(logging.WARNING, logger="flux_sdk")
     space.join_failures += [status(code, retry_after="0")] * 3
-    async with AsyncFluxClient(BASE, protocol=protocol, token="") as client:
+    async with AsyncFluxClient(BASE, protocol=protocol, token="", discover=discover) as client:
         with pytest.raises(expected) as caught:
             await generate(client)
     assert type(caught.value) is expected
     assert caught.value.status_code == code
-    assert space.submissions(protocol).call_count == 1
+    rediscovered = code == 500 and not discover
+    assert space.submissions(protocol).call_count == (2 if rediscovered else 1)
+    assert space.config.call_count == (1 if discover or rediscovered else 0)
     assert retry_logs(caplog) == []
+
+
+async def test_500_without_infer_in_config_is_endpoint_not_found(space: Space) -> None:
+    config = json.loads(CONFIG)
+    for dependency in config["dependencies"]:
+        dependency["api_name"] = "other"
+    space.config_failures.append(lambda _request: httpx.Response(200, json=config))
+    space.join_failures.append(status(500, body={"detail": "Internal Server Error"}))
+    async with AsyncFluxClient(BASE, token="") as client:
+        with pytest.raises(EndpointNotFoundError):
+            await generate(client)
+    assert space.join.call_count == 1
+    assert space.config.call_count == 1
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_500_after_a_job_was_taken_is_not_rediscovered(
+    space: Space, protocol: ProtocolName
+) -> None:
+    async with AsyncFluxClient(BASE, protocol=protocol, token="") as client:
+        assert (await generate(client)).seed == SEED
+        space.join_failures.append(status(500))
+        with pytest.raises(ResponseError) as caught:
+            await generate(client)
+    assert caught.value.status_code == 500
+    assert space.submissions(protocol).call_count == 2
+    assert space.config.call_count == 0
 
 
 async def test_404_is_not_retried_but_rediscovered_once(
@@ -377,7 +438,8 @@ async def test_404_is_not_retried_but_rediscovered_once(
         with pytest.raises(EndpointNotFoundError):
             await generate(client)
     assert space.join.call_count == 2
-    assert space.config.call_count == 2
+    # A cold client reads /config only after the first 404 (the guessed prefix's).
+    assert space.config.call_count == 1
     assert retry_logs(caplog) == []
 
 
@@ -385,7 +447,7 @@ async def test_404_is_not_retried_but_rediscovered_once(
 @pytest.mark.parametrize(("code", "reads"), [(400, 1), (404, 2), (500, 1)])
 async def test_config_errors_are_not_retried(space: Space, code: int, reads: int) -> None:
     space.config_failures += [status(code)] * 3
-    async with AsyncFluxClient(BASE, token="") as client:
+    async with AsyncFluxClient(BASE, token="", discover=True) as client:
         with pytest.raises(ResponseError):
             await generate(client)
     assert space.config.call_count == reads
@@ -421,12 +483,17 @@ async def test_max_retries_per_call(space: Space, client_retries: int, call_retr
     assert space.join.call_count == call_retries + 1
 
 
-async def test_max_retries_per_call_covers_discovery(space: Space) -> None:
+@pytest.mark.parametrize("discover", [True, False])
+async def test_max_retries_per_call_covers_discovery(space: Space, *, discover: bool) -> None:
+    # Both ways /config is read for a job: first (discover=True), or after the guess's 404.
     space.config_failures += [status(503, retry_after="0")] * 9
-    async with AsyncFluxClient(BASE, token="", max_retries=2) as client:
+    if not discover:
+        space.join_failures.append(status(404, body={"detail": "Not Found"}))
+    async with AsyncFluxClient(BASE, token="", max_retries=2, discover=discover) as client:
         with pytest.raises(SpaceUnavailableError):
             await generate(client, max_retries=0)
     assert space.config.call_count == 1
+    assert space.join.call_count == (0 if discover else 1)
 
 
 @pytest.mark.parametrize("bad", [-1, 1.5, "2", True])
