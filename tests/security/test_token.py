@@ -117,24 +117,37 @@ def test_userinfo_in_a_result_url_does_not_make_it_the_space(
     assert_only_the_space_got_the_token(space, other_host)
 
 
+@pytest.mark.parametrize("route", ["config", "submit"])
 def test_api_requests_never_follow_redirects(
-    facade: Facade, space: FakeSpace, other_host: FaultServer
+    facade: Facade, space: FakeSpace, other_host: FaultServer, route: str
 ) -> None:
-    # A redirect on /config (or any API route) is an error, not a hop to another host.
+    # A redirect on /config or the submission (or any API route) is an error, not a hop to
+    # another host. A 307 keeps the method and body: followed, it would re-send the job.
     other_host.route("GET", "/", lambda _r, exchange: exchange.respond(200, b"{}"))
-    space.on_config(
-        lambda _r, exchange: exchange.respond(
-            302, b"", headers={"location": f"{other_host.url}/config"}
+    other_host.route("POST", "/", lambda _r, exchange: exchange.respond_json({"event_id": "x"}))
+    if route == "config":
+        space.on_config(
+            lambda _r, exchange: exchange.respond(
+                302, b"", headers={"location": f"{other_host.url}/config"}
+            )
         )
-    )
+    else:
+        space.on_submit(
+            "queue",
+            lambda _r, exchange: exchange.respond(
+                307, b"", headers={"location": f"{other_host.url}{PREFIX}/call/infer"}
+            ),
+        )
     outcome = run(
         facade,
         space.url,
-        Scenario(token=TOKEN),
+        # A cold client reads /config only when needed: discover=True reads it first.
+        Scenario(token=TOKEN, discover=route == "config"),
         ports=[space.server.port, other_host.port],
     )
     outcome.raised(ResponseError)
     assert other_host.requests() == []
+    assert len(space.submits("queue")) == (0 if route == "config" else 1)
 
 
 @pytest.mark.parametrize(
