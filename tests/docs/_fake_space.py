@@ -2,7 +2,8 @@
 
 It answers for every host (the public Space's URL included), with the wire messages of Gradio
 6.31 as captured in the protocol transcripts: ``GET /config``, the queue protocol
-(``queue/join`` + ``queue/data``), the ``/call/`` protocol, ``cancel``, and the result file. A
+(``call/infer`` naming a ``session_hash``, or ``queue/join``, + ``queue/data``), the ``/call/``
+protocol, ``cancel``, and the result file. A
 host registered by `FakeLocalSpace` honours the local Space's fault tags (``[error]``,
 ``[quota]``, ``[gpu]``, ``[crash]``, ``[slow]``, ``[info]``) with the messages
 ``flux_sdk/local/_app.py`` raises.
@@ -120,8 +121,12 @@ class FakeSpace:
         return _sse(self._queue_messages(job), job.event_id)
 
     def _call(self, request: httpx.Request) -> httpx.Response:
-        job = self._new_job(request, _object(json.loads(request.content)))
-        self.jobs[job.event_id] = job
+        body = _object(json.loads(request.content))
+        session_hash = body.get("session_hash")
+        job = self._new_job(request, body)
+        # Gradio queues a /call/ job that names a session in that session, as queue/join does:
+        # its messages go to queue/data (this fake sends every output whole either way).
+        self.jobs[session_hash if isinstance(session_hash, str) else job.event_id] = job
         return httpx.Response(200, json={"event_id": job.event_id})
 
     def _call_data(self, request: httpx.Request, event_id: str) -> httpx.Response:
