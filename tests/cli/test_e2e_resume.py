@@ -36,8 +36,15 @@ def relay(server: Server) -> Iterator[Relay]:
 
 
 def joins(seen: list[Seen]) -> int:
-    """The jobs submitted (the queue protocol's join requests)."""
-    return sum(s.method == "POST" and s.path.endswith("/queue/join") for s in seen)
+    """The jobs the Space took: submissions by name (``POST {prefix}/call/infer``) it answered
+    200, so not Gradio 4's 404 to the guessed ``/gradio_api`` prefix."""
+    return sum(
+        s.method == "POST" and s.path.endswith("/call/infer") and s.status == 200 for s in seen
+    )
+
+
+def config_reads(seen: list[Seen]) -> int:
+    return sum(s.method == "GET" and s.path == "/config" for s in seen)
 
 
 def manifest_files(directory: Path) -> list[str]:
@@ -50,7 +57,7 @@ def skipped(body: JSONObject) -> list[object]:
 
 
 def test_a_rerun_skips_every_saved_image_and_sends_the_space_nothing(
-    relay: Relay, tmp_path: Path
+    server: Server, relay: Relay, tmp_path: Path
 ) -> None:
     prompt_file(tmp_path, "a fox", "a lighthouse", "a red fox")
     command = ("batch", "prompts.txt", "-o", "out", "--width", "512", "--url", relay.url)
@@ -85,6 +92,9 @@ def test_a_rerun_skips_every_saved_image_and_sends_the_space_nothing(
     body = one_json(repaired.stdout)
     assert skipped(body) == [False, False, True]
     assert joins(relay.seen[before:]) == 2
+    # A cold client reads /config only after the guessed prefix's 404 (Gradio 4), once for
+    # the two jobs; on Gradio 5 and 6 never.
+    assert config_reads(relay.seen[before:]) == (1 if server.major == 4 else 0)
     assert all(is_webp(Path(str(e["path"]))) for e in results(body))
     wider = run_flux(*command[:-3], "768", "--url", relay.url, "--json", cwd=tmp_path)
     assert wider.returncode == 0, wider.stderr
