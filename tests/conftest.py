@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests._h2space import H2Space
 from tests._servers import LABELS, Server, newest, replica, require_servers, uses
 
 
@@ -33,3 +34,19 @@ def server(request: pytest.FixtureRequest) -> Iterator[Server]:
 def dev_server() -> Iterator[Server]:
     """A replica of the FLUX.1-dev Space (guidance, 28 steps), on the newest Gradio given."""
     yield from replica(newest(), space="flux-dev")
+
+
+@pytest.fixture(scope="session")
+def h2space() -> Iterator[H2Space]:
+    """The replica over TLS and HTTP/2 (hypercorn), one for the session."""
+    import trustme
+
+    with H2Space(trustme.CA()) as space:
+        yield space
+
+
+@pytest.fixture
+def h2_replica(h2space: H2Space) -> H2Space:
+    """`h2space` with its request log cleared for this test."""
+    h2space.forget()
+    return h2space

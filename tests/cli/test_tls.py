@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import importlib.util
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import trustme
 
 from tests._h2space import H2Space
 from tests.cli._run import run_flux
@@ -23,16 +21,9 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-@pytest.fixture(scope="module")
-def tls_replica() -> Iterator[H2Space]:
-    with H2Space(trustme.CA()) as space:
-        yield space
-
-
 @pytest.fixture
-def replica(tls_replica: H2Space) -> H2Space:
-    tls_replica.forget()
-    return tls_replica
+def replica(h2_replica: H2Space) -> H2Space:
+    return h2_replica
 
 
 def test_generate_trusts_the_ca_bundle_it_is_given(replica: H2Space, tmp_path: Path) -> None:

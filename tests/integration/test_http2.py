@@ -11,12 +11,10 @@ hypercorn; the Gradio servers of ``FLUX_TEST_GRADIO`` have none.
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import anyio
 import pytest
-import trustme
 
 from flux_sdk import (
     AsyncFluxClient,
@@ -40,16 +38,9 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-@pytest.fixture(scope="module")
-def h2space() -> Iterator[H2Space]:
-    with H2Space(trustme.CA()) as space:
-        yield space
-
-
 @pytest.fixture
-def space(h2space: H2Space) -> H2Space:
-    h2space.forget()
-    return h2space
+def space(h2_replica: H2Space) -> H2Space:
+    return h2_replica
 
 
 def _cancels(seen: list[Seen]) -> list[Seen]:
