@@ -7,15 +7,14 @@ failure when ``FLUX_REQUIRE_INTEGRATION=1``). The fake-only tests need no server
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 
 from flux_sdk.local import LocalSpace
+from tests._servers import SERVERS
 
 REAL_MAX_SIZE = 4
 """Queue capacity of the real servers (and of the fakes they are compared with), so that the
@@ -29,19 +28,6 @@ class RealServer:
     label: str
     url: str
     gradio: str
-
-
-def _interpreters() -> dict[str, str]:
-    configured = os.environ.get("FLUX_TEST_GRADIO", "")
-    if configured:
-        pairs = (item.split("=", 1) for item in configured.split(",") if item)
-        return {label.strip(): python.strip() for label, python in pairs}
-    if importlib.util.find_spec("gradio") is not None:
-        return {"local": sys.executable}
-    return {}
-
-
-SERVERS = _interpreters()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
