@@ -45,8 +45,8 @@ from flux_sdk import (
 )
 from flux_sdk import _limits as limits
 from flux_sdk.testing import Fail, FakePool, FakeSpace, Notice, Result
+from tests._servers import SERVERS
 
-from .conftest import SERVERS
 from .scenarios import MAX_SEED, PROTOCOLS, WEBP, Observer
 
 pytestmark = pytest.mark.anyio
